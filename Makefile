@@ -51,6 +51,6 @@ bench: $(STAMP)
 
 ## bench-scale: the whole pipeline on a synthetic corpus of 10,000 speeches (~100 MB)
 bench-scale: $(STAMP)
-	$(PY) -m jianghua.bench scale
+	$(PY) -m jianghua.scale
 
 .PHONY: help setup figures test lint lab bench bench-scale

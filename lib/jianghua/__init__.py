@@ -11,6 +11,7 @@ _EXPORTS = {
     "load_corpus": "corpus",
     "Corpus": "corpus",
     "tokens": "tokens",
+    "load_stopwords": "tokens",
     "term_frequencies": "frequency",
     "kwic": "frequency",
     "collocations": "frequency",
@@ -20,6 +21,7 @@ _EXPORTS = {
     "theme_scores": "themes",
     "theme_hits": "themes",
     "topic_model": "topics",
+    "topic_coherence": "topics",
     "directive_density": "rhetoric",
     "enumerations": "rhetoric",
     "parallelisms": "rhetoric",
@@ -30,9 +32,17 @@ _EXPORTS = {
     "reuse": "compare",
     "theme_profiles": "compare",
     "formulation_profiles": "compare",
+    "comparison_terms": "compare",
     "apply_style": "plots",
     "chinese_font": "plots",
     "save_figure": "plots",
+}
+
+# submodules reachable as attributes, e.g. jianghua.structure.outline
+_MODULES = {
+    "config", "read", "normalize", "clean", "split", "metadata", "structure", "duplicates",
+    "corpus", "tokens", "frequency", "themes", "topics", "rhetoric", "compare", "plots",
+    "gallery", "progress",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -40,10 +50,13 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name):
     module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'jianghua' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"jianghua.{module}"), name)
+    if module is not None:
+        return getattr(importlib.import_module(f"jianghua.{module}"), name)
+    if name in _MODULES:
+        return importlib.import_module(f"jianghua.{name}")
+    raise AttributeError(f"module 'jianghua' has no attribute {name!r}")
 
 
 def __dir__():
     return __all__
+

@@ -1,0 +1,85 @@
+"""The main job: rerun every notebook headless, then write the gallery and a summary."""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from jianghua import config
+
+
+def notebook_paths(folder=None) -> list[Path]:
+    """Return the notebooks to run, in their numbered order."""
+    return sorted(Path(folder or config.NOTEBOOKS_DIR).glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_notebook(path: Path, corpus: Path, figures: Path) -> dict:
+    """Return the outcome of executing one notebook with papermill into figures/notebooks/."""
+    import papermill
+
+    out = figures / "notebooks" / path.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["JIANGHUA_NOTEBOOK"] = path.stem
+    params = {"corpus_dir": str(corpus), "figures_dir": str(figures)}
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(path), str(out), parameters=params, kernel_name="python3",
+            cwd=str(path.parent), progress_bar=False,
+        )
+        error = ""
+    except papermill.PapermillExecutionError as exc:
+        # One failing notebook must not stop the others; the summary names it.
+        error = f"{exc.ename}: {exc.evalue}"
+    finally:
+        os.environ.pop("JIANGHUA_NOTEBOOK", None)
+    seconds = round(time.perf_counter() - started, 1)
+    return {"notebook": path.name, "ok": not error, "seconds": seconds, "error": error}
+
+
+def summary_text(runs: pd.DataFrame, corpus, figures: Path) -> str:
+    """Return the closing summary: speeches, problems, figures written and where."""
+    pngs = sorted(figures.glob("*.png"))
+    lines = [
+        f"Speeches loaded: {len(corpus.speeches)} from {corpus.speeches.source.nunique()} files",
+        f"Problems: {len(corpus.problems)}"
+        + (f" (see {figures / 'problems.csv'})" if len(corpus.problems) else ""),
+    ]
+    lines += [f"  - {r.source}: {r.severity}: {r.message}" for r in corpus.problems.itertuples()]
+    lines.append(f"Figures written: {len(pngs)} PNG (+ SVG, CSV) in {figures}")
+    lines.append(f"Gallery: {figures / 'index.html'}")
+    for r in runs.itertuples():
+        state = "ok" if r.ok else f"FAILED: {r.error}"
+        lines.append(f"  {r.notebook}: {state} ({r.seconds} s)")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """Return an exit code after running the notebooks, writing the gallery and the summary."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", default=None, help="corpus folder (default: corpus/)")
+    parser.add_argument("--figures", default=None, help="figures folder (default: figures/)")
+    args = parser.parse_args(argv)
+    corpus_dir = config.corpus_dir(args.corpus).resolve()
+    figures = config.figures_dir(args.figures).resolve()
+    figures.mkdir(parents=True, exist_ok=True)
+    os.environ["JIANGHUA_CORPUS"], os.environ["JIANGHUA_FIGURES"] = str(corpus_dir), str(figures)
+
+    from jianghua import load_corpus
+    from jianghua.gallery import write_gallery
+
+    runs = pd.DataFrame([run_notebook(p, corpus_dir, figures) for p in notebook_paths()])
+    corpus = load_corpus(corpus_dir)
+    corpus.problems.to_csv(figures / "problems.csv", index=False)
+    write_gallery(figures)
+    text = summary_text(runs, corpus, figures)
+    (figures / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0 if runs.ok.all() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
