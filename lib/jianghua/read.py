@@ -1,0 +1,596 @@
+"""Read speech files of every real-world kind (.txt in any Chinese encoding, .html, .docx)."""
+
+import codecs
+import copy
+import errno
+import io
+import os
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+TEXT_SUFFIXES = {".txt", ".text", ".md"}
+HTML_SUFFIXES = {".html", ".htm"}
+DOCX_SUFFIXES = {".docx"}
+# Hints for formats people commonly drop into a corpus folder.
+UNSUPPORTED_HINTS = {
+    ".doc": "save it as .docx",
+    ".wps": "save it as .docx",
+    ".rtf": "save it as .docx",
+    ".odt": "save it as .docx",
+    ".pdf": "copy its text into a .txt file",
+    ".caj": "copy its text into a .txt file",
+    ".mht": "save the page as .html",
+    ".mhtml": "save the page as .html",
+}
+# Analyst-owned settings and tables that live beside the speeches, never speeches themselves.
+CONFIG_NAMES = {
+    "metadata.csv",
+    "userdict.txt",
+    "themes.yaml",
+    "clutter.yaml",
+    "thumbs.db",
+    "desktop.ini",
+}
+CONFIG_SUFFIXES = {".csv", ".tsv", ".yaml", ".yml", ".json", ".toml", ".ini", ".xlsx", ".xls"}
+CONFIG_PREFIXES = ("stopwords", "userdict", "readme", "~$")
+SKIP_DIRS = {"__MACOSX", "__pycache__"}
+LARGE_FILE_BYTES = 20 * 1024 * 1024
+
+BOMS = [  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# Control bytes that never occur in text (tab, LF, FF, CR and ESC excluded).
+CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32), 127])
+SAMPLE = 1 << 16
+CHINESE_ENCODINGS = ("gb18030", "big5")
+GUESS_MIN_BYTES = 256  # charset-normalizer's guess is unreliable on fewer bytes
+# charset-normalizer guesses folded into our candidate names
+FAMILY = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "cp936": "gb18030",
+    "hz": "hz",
+    "big5": "big5",
+    "cp950": "cp950",
+    "big5hkscs": "big5hkscs",
+}
+
+
+class ReadError(Exception):
+    """A file could not be read; the message is the reason in plain words."""
+
+
+@dataclass
+class Document:
+    """The text of one file, with the encoding and format it was read from."""
+
+    text: str
+    encoding: str
+    format: str
+
+
+def read_document(path) -> Document:
+    """Return the Document read from a .txt/.text/.md, .html/.htm or .docx file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in DOCX_SUFFIXES:
+        doc = Document(_read_docx(path), "utf-8", "docx")
+    elif suffix in HTML_SUFFIXES:
+        text, encoding = _read_html(_read_bytes(path))
+        doc = Document(text, encoding, "html")
+    elif suffix in TEXT_SUFFIXES:
+        text, encoding = decode_text(_read_bytes(path))
+        doc = Document(text, encoding, "txt")
+    else:
+        hint = UNSUPPORTED_HINTS.get(suffix)
+        name = suffix or "(no extension)"
+        raise ReadError(f"unsupported file type {name}" + (f": {hint}" if hint else ""))
+    _check_chinese(doc.text)
+    return doc
+
+
+def _read_bytes(path: Path) -> bytes:
+    """Return the file's bytes, turning OS failures into ReadError reasons."""
+    try:
+        return path.read_bytes()
+    except PermissionError as err:
+        raise ReadError("permission denied") from err
+    except IsADirectoryError as err:
+        raise ReadError("is a folder, not a file") from err
+    except FileNotFoundError as err:
+        raise ReadError("file not found (or a broken link)") from err
+    except OSError as err:
+        raise ReadError(_os_reason(err)) from err
+
+
+def _os_reason(err: OSError) -> str:
+    """Return a plain reason for an OSError."""
+    if err.errno == errno.ELOOP:
+        return "symlink loop"
+    return (err.strerror or str(err)).lower()
+
+
+def _check_chinese(text: str) -> None:
+    """Raise ReadError when text is empty or has no Chinese in it."""
+    if not text.strip():
+        raise ReadError("empty file (only whitespace)")
+    if not CJK_RE.search(text):
+        raise ReadError("no Chinese text")
+
+
+# ---------------------------------------------------------------- plain text decoding
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding) for raw bytes, decoded strictly in a verified encoding."""
+    if not data:
+        raise ReadError("empty file")
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            name = "utf-8-sig" if encoding == "utf-8" else encoding
+            return _strict(data[len(bom) :], encoding, offset=len(bom)), name
+    if b"\x00" in data:
+        return _decode_nul_bytes(data)
+    head = data[:SAMPLE]
+    if sum(head.count(b) for b in CONTROL_BYTES) > len(head) // 100:
+        raise ReadError("binary file, not text")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as err:
+        utf8_error = err
+    if _damaged_utf8(data, utf8_error.start):
+        raise ReadError(f"cannot decode as UTF-8 at byte {utf8_error.start}")
+    return _decode_legacy(data, utf8_error)
+
+
+def _strict(data: bytes, encoding: str, offset: int = 0) -> str:
+    """Return data decoded strictly; ReadError names the encoding and byte offset."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        name = encoding.upper()
+        raise ReadError(f"cannot decode as {name} at byte {err.start + offset}") from err
+
+
+def _decode_nul_bytes(data: bytes) -> tuple[str, str]:
+    """Return BOM-less UTF-16 text, or raise: NUL bytes otherwise mean a binary file."""
+    even, odd = data[0::2][:SAMPLE].count(0), data[1::2][:SAMPLE].count(0)
+    # ASCII in UTF-16 puts its NULs on one side; only a few CJK characters (一 U+4E00)
+    # put them on the other.
+    if len(data) % 2 == 0 and min(even, odd) * 2 < max(even, odd):
+        encoding = "utf-16-le" if odd > even else "utf-16-be"
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            text = ""
+        if text and _looks_like_chinese(text[:SAMPLE]):
+            return text, encoding
+    raise ReadError("binary file, not text")
+
+
+def _looks_like_chinese(text: str) -> bool:
+    """Return True when the text has Chinese and nearly all its characters are usual ones."""
+    odd = sum(
+        1 for ch in text if ord(ch) > 0x7F and not (_is_common(ch) or _is_cjk_punctuation(ch))
+    )
+    return odd <= len(text) // 20 and _common_cjk(text) > 0
+
+
+def _damaged_utf8(data: bytes, failed_at: int) -> bool:
+    """Return True when the bytes before a UTF-8 failure were real multi-byte UTF-8."""
+    # A legacy Chinese file fails within its first few characters; a damaged UTF-8 file
+    # decodes many multi-byte characters before the bad spot.
+    prefix = data[max(0, failed_at - 4096) : failed_at]
+    start = next((i for i in range(min(4, len(prefix))) if prefix[i] & 0xC0 != 0x80), 0)
+    try:
+        before = prefix[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return sum(1 for ch in before if ord(ch) > 0x7F) >= 8
+
+
+def _looks_western(head: bytes) -> bool:
+    """Return True when non-ASCII bytes stand alone (Latin-1/cp1252), not in CJK pairs."""
+    high = [i for i, b in enumerate(head) if b >= 0x80]
+    if not high:
+        return False
+    marks = set(high)
+    paired = sum(1 for i in high if i - 1 in marks or i + 1 in marks)
+    return paired < len(high) / 4
+
+
+def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError) -> tuple[str, str]:
+    """Return the strict decoding with the most everyday Chinese characters, or raise."""
+    guess = _guess_encoding(data)
+    candidates = list(dict.fromkeys([*CHINESE_ENCODINGS, *([guess] if guess else [])]))
+    best, best_key, failures = None, None, {"utf-8": utf8_error.start}
+    for rank, encoding in enumerate(candidates):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as err:
+            failures[encoding] = err.start
+            continue
+        # GB18030 also decodes Big5 (and Latin-1) bytes, into rare characters and symbols:
+        # prefer decodings made of everyday characters, then the most of them; on a tie
+        # trust charset-normalizer when it had enough bytes to judge.
+        sample = text[:SAMPLE]
+        trusted = encoding == guess and len(data) >= GUESS_MIN_BYTES
+        key = (_plausible(sample), _common_cjk(sample), trusted, -rank)
+        if best_key is None or key > best_key:
+            best, best_key = (text, encoding), key
+    if (best is None or not best_key[0]) and _looks_western(data[:SAMPLE]):
+        raise ReadError("no Chinese text")
+    if best is not None:
+        return best
+    # The encoding that got furthest before failing is the most likely one.
+    order = ["utf-8", *candidates]
+    likely = max(failures, key=lambda e: (failures[e], -order.index(e)))
+    raise ReadError(f"cannot decode as {likely.upper()} at byte {failures[likely]}")
+
+
+def _plausible(text: str) -> bool:
+    """Return True when most non-ASCII characters are everyday Chinese or CJK punctuation."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    usual = sum(1 for ch in wide if _is_common(ch) or _is_cjk_punctuation(ch))
+    return bool(wide) and usual >= 0.8 * len(wide)
+
+
+def _is_cjk_punctuation(ch: str) -> bool:
+    """Return True for general, CJK and full-width punctuation."""
+    code = ord(ch)
+    return 0x2000 <= code <= 0x206F or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF
+
+
+def _guess_encoding(data: bytes) -> str | None:
+    """Return charset-normalizer's guess among Chinese encodings, or None."""
+    from charset_normalizer import from_bytes
+
+    head = data
+    if len(data) > SAMPLE:
+        # Cut at a byte that is never part of a multi-byte character.
+        head = data[:SAMPLE]
+        cut = max(head.rfind(b) for b in (b"\n", b" ", b"\r"))
+        head = head[: cut + 1] if cut > 0 else head
+    guess = from_bytes(head).best()
+    return FAMILY.get(guess.encoding) if guess is not None else None
+
+
+@lru_cache(maxsize=65536)
+def _is_common(ch: str) -> bool:
+    """Return True for an everyday Chinese character (GB2312 hanzi or Big5 level 1)."""
+    try:
+        if ch.encode("gb2312")[0] >= 0xB0:
+            return True
+    except UnicodeEncodeError:
+        pass
+    try:
+        return b"\xa4\x40" <= ch.encode("big5") <= b"\xc6\x7e"
+    except UnicodeEncodeError:
+        return False
+
+
+def _common_cjk(text: str) -> int:
+    """Return how many everyday Chinese characters text contains."""
+    return sum(1 for ch in CJK_RE.findall(text) if _is_common(ch))
+
+
+# ---------------------------------------------------------------- HTML
+
+META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+HTML_FAMILY = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "gb18030": "gb18030",
+    "x-gbk": "gb18030",
+    "big5": "big5",
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "big5-hkscs": "big5hkscs",
+}
+
+
+def _read_html(data: bytes) -> tuple[str, str]:
+    """Return (title, publish line and main text, encoding) of a saved web page."""
+    html, encoding = _decode_html(data)
+    import lxml.html
+    import trafilatura  # imported here: it takes a third of a second to load
+
+    try:
+        root = lxml.html.fromstring(html)
+    except Exception as err:  # lxml raises several types for broken markup
+        raise ReadError(f"cannot parse the web page: {err}") from err
+    found = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_recall=True,
+        deduplicate=False,
+    )
+    text = (found.text or "") if found is not None else ""
+    if not CJK_RE.search(text):
+        text = _html_body_text(root)
+        if not CJK_RE.search(text):
+            raise ReadError("no Chinese text found in the web page (no main content either)")
+    # The headline and publish line are page text the metadata stage needs, but
+    # trafilatura keeps them out of the main text.
+    head = [
+        line
+        for line in (found.title if found is not None else None, _publish_line(root))
+        if line and CJK_RE.search(line) and line not in text
+    ]
+    return _tidy_lines("\n".join([*head, text])), encoding
+
+
+PUBLISH_RE = re.compile(r"(发布|发表|更新|时间|日期)\s*[:：]\s*\d{4}")
+
+
+def _publish_line(root) -> str | None:
+    """Return the page's short 'published on' line (发布时间: 2015-03-30 ...), if any."""
+    for element in root.iter("div", "p", "span", "td", "li"):
+        content = " ".join(element.text_content().split())
+        if len(content) < 100 and PUBLISH_RE.search(content):
+            return content
+    return None
+
+
+def _decode_html(data: bytes) -> tuple[str, str]:
+    """Return the page decoded by its BOM, its <meta charset>, or detection."""
+    if not data:
+        raise ReadError("empty file")
+    if any(data.startswith(bom) for bom, _ in BOMS):
+        return decode_text(data)
+    match = META_CHARSET_RE.search(data[:8192])
+    if match is None:
+        return decode_text(data)
+    declared = match.group(1).decode("ascii").lower()
+    encoding = HTML_FAMILY.get(declared, declared)
+    try:
+        return data.decode(encoding), encoding
+    except LookupError:
+        return decode_text(data)
+    except UnicodeDecodeError as err:
+        declared_error = f"cannot decode as {declared.upper()} at byte {err.start}"
+    # Pages often lie about their charset; trust the bytes if they decode another way.
+    try:
+        return decode_text(data)
+    except ReadError as err:
+        raise ReadError(f"{declared_error} (the page declares charset={declared})") from err
+
+
+def _html_body_text(root) -> str:
+    """Return the visible text of the page body, one line per block, without navigation."""
+    root = copy.deepcopy(root)
+    for bad in root.xpath("//script|//style|//nav|//header|//footer|//aside|//noscript|//form"):
+        bad.drop_tree()
+    for bad in [e for e in root.iter("div", "ul", "span", "td", "table") if _is_chrome(e)]:
+        if bad.getparent() is not None:
+            bad.drop_tree()
+    blocks = root.xpath("//p|//div[not(.//p|.//div)]|//li|//h1|//h2|//h3|//td")
+    return "\n".join(b.text_content().strip() for b in blocks if b.text_content().strip())
+
+
+CHROME_RE = re.compile(
+    r"nav|menu|head|foot|bread|crumb|position|location|share|related|relate|link|copyright|"
+    r"banner|sidebar|toolbar|print|comment",
+    re.I,
+)
+
+
+def _is_chrome(element) -> bool:
+    """Return True for page furniture (menus, breadcrumbs, share bars) by class or id."""
+    return bool(CHROME_RE.search(f"{element.get('class', '')} {element.get('id', '')}"))
+
+
+def _tidy_lines(text: str) -> str:
+    """Return text with one paragraph per line and no blank lines."""
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+# ---------------------------------------------------------------- DOCX
+
+
+def _read_docx(path: Path) -> str:
+    """Return the paragraphs and table rows of a .docx, one per line, in document order."""
+    data = _read_bytes(path)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError(
+            "corrupt .docx: it is an old .doc or password-protected Word file; save it as .docx"
+        )
+    if not data:
+        raise ReadError("empty file")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(b"PK\x03\x04"):
+            raise ReadError("corrupt .docx: the zip archive is truncated or damaged")
+        raise ReadError("corrupt .docx: not a zip archive")
+    import docx  # imported here: only needed for Word files
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "word/document.xml" not in archive.namelist():
+                raise ReadError("corrupt .docx: no word/document.xml inside")
+        document = docx.Document(io.BytesIO(data))
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, KeyError) as err:
+        raise ReadError(f"corrupt .docx: {err}") from err
+    except etree.XMLSyntaxError as err:
+        raise ReadError(f"corrupt .docx: broken XML inside ({err})") from err
+    except Exception as err:  # python-docx raises many types for damaged packages
+        raise ReadError(f"corrupt .docx: {type(err).__name__}: {err}") from err
+    return "\n".join(_docx_lines(document))
+
+
+def _docx_lines(document) -> list[str]:
+    """Return the non-empty lines of a Word document: paragraphs and table rows."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    lines = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(block, document).text)
+        elif tag == "tbl":
+            lines.extend(_table_rows(Table(block, document)))
+    return [line for line in lines if line.strip()]
+
+
+def _table_rows(table) -> list[str]:
+    """Return one tab-separated line per table row; merged cells appear once."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+        rows.append("\t".join(c for c in cells if c))
+    return rows
+
+
+# ---------------------------------------------------------------- listing files
+
+
+def list_files(root) -> tuple[list[Path], list[dict]]:
+    """Return (speech files under root, sorted by relative path; problem rows)."""
+    root = Path(root)
+    problems = []
+    if root.is_symlink() and not root.exists():
+        return [], [_problem(root.name, "error", _link_reason(root))]
+    if not root.exists():
+        return [], [_problem(str(root), "error", "file or folder not found")]
+    if root.is_file():
+        found = [root]
+    else:
+        found = []
+        _walk(root, root, set(), found, problems)
+    files, seen = [], {}
+    # Real files before links, so a link (not the file it points to) is the one dropped.
+    for path in sorted(found, key=lambda p: (p.is_symlink(), source_name(p, root))):
+        _check_file(path, root, files, seen, problems)
+    files.sort(key=lambda p: source_name(p, root))
+    problems.sort(key=lambda p: (p["source"], p["message"]))
+    return files, problems
+
+
+def source_name(path, root) -> str:
+    """Return the posix path of a file relative to the corpus root (its name for a file root)."""
+    path, root = Path(path), Path(root)
+    if path == root:
+        return path.name
+    return path.relative_to(root).as_posix()
+
+
+def _problem(source: str, severity: str, message: str) -> dict:
+    """Return one problem row."""
+    return {"source": source, "severity": severity, "message": message}
+
+
+def _link_reason(path: Path) -> str:
+    """Return why a symlink cannot be followed: a loop or a missing target."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "symlink loop"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "symlink loop"
+        return f"broken link: {os.readlink(path)} does not exist"
+    return "link cannot be followed"
+
+
+def _walk(folder: Path, root: Path, ancestors: set, found: list, problems: list) -> None:
+    """Collect candidate files under folder, reporting loops and unreadable folders."""
+    info = folder.stat()
+    key = (info.st_dev, info.st_ino)
+    ancestors = ancestors | {key}
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except PermissionError:
+        problems.append(
+            _problem(
+                source_name(folder, root) + "/", "error", "cannot open folder: permission denied"
+            )
+        )
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if _skipped(entry.name):
+            continue
+        try:
+            is_dir = entry.is_dir(follow_symlinks=True)
+            exists = path.exists()
+        except OSError:
+            is_dir, exists = False, False
+        if entry.is_symlink() and not exists:
+            problems.append(_problem(source_name(path, root), "error", _link_reason(path)))
+        elif is_dir:
+            if entry.name in SKIP_DIRS:
+                continue
+            target = path.stat()
+            if (target.st_dev, target.st_ino) in ancestors:
+                problems.append(
+                    _problem(
+                        source_name(path, root) + "/",
+                        "error",
+                        "symlink loop: the link points back to a parent folder",
+                    )
+                )
+                continue
+            _walk(path, root, ancestors, found, problems)
+        elif entry.is_file(follow_symlinks=True):
+            found.append(path)
+        else:
+            problems.append(
+                _problem(
+                    source_name(path, root),
+                    "warning",
+                    "not a regular file (device, pipe or socket): skipped",
+                )
+            )
+
+
+def _skipped(name: str) -> bool:
+    """Return True for hidden files and analyst config files that are not speeches."""
+    lower = name.lower()
+    return (
+        name.startswith(".")
+        or name.endswith("~")
+        or lower in CONFIG_NAMES
+        or lower.startswith(CONFIG_PREFIXES)
+        or Path(lower).suffix in CONFIG_SUFFIXES
+    )
+
+
+def _check_file(path: Path, root: Path, files: list, seen: dict, problems: list) -> None:
+    """Append path to files unless it is unreadable or a second link to a listed file."""
+    source = source_name(path, root)
+    info = path.stat()
+    key = (info.st_dev, info.st_ino)
+    if key in seen:
+        problems.append(
+            _problem(source, "warning", f"same file as {seen[key]} (a link): read once")
+        )
+        return
+    if not os.access(path, os.R_OK):
+        problems.append(_problem(source, "error", "permission denied"))
+        return
+    if info.st_size > LARGE_FILE_BYTES and stat.S_ISREG(info.st_mode):
+        size = info.st_size / 1024 / 1024
+        problems.append(
+            _problem(source, "warning", f"large file ({size:.0f} MB): later steps will be slow")
+        )
+    seen[key] = source
+    files.append(path)

@@ -1,0 +1,463 @@
+"""Reading files of every kind: encodings, web pages, Word files, and bad input."""
+
+import importlib.util
+import os
+import random
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from jianghua import config
+from jianghua.read import ReadError, list_files, read_document, source_name
+
+FIXTURES = config.TESTS_DIR / "fixtures" / "read"
+SEED_NAMES = [
+    "000_08fcc9c379b76566.txt",
+    "001_3847ef4609f19094.txt",
+    "002_2b1bf25027684282.txt",
+    "003_a5a9ba5a6d09eae4.txt",
+    "004_50195de51b0d9e2d.txt",
+]
+
+
+def _load_fixture_source():
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SRC = _load_fixture_source()
+
+
+def _read_error(path) -> str:
+    with pytest.raises(ReadError) as info:
+        read_document(path)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------- seed corpus
+
+
+def test_seed_files_read_as_utf8():
+    docs = {name: read_document(config.CORPUS_DIR / name) for name in SEED_NAMES}
+    assert {d.encoding for d in docs.values()} == {"utf-8"}
+    assert {d.format for d in docs.values()} == {"txt"}
+    assert [len(d.text) for d in docs.values()] == [4660, 3029, 10817, 31567, 7041]
+    assert docs["003_a5a9ba5a6d09eae4.txt"].text.startswith("第一篇:在全市机关干部大会上的讲话\n")
+    assert docs["002_2b1bf25027684282.txt"].text.count("\xa0") == 17  # reading changes nothing
+
+
+def test_list_files_on_seed_corpus():
+    files, problems = list_files(config.CORPUS_DIR)
+    assert [source_name(f, config.CORPUS_DIR) for f in files] == SEED_NAMES
+    assert problems == []
+
+
+# ---------------------------------------------------------------- encodings
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding", "lines", "sep"),
+    [
+        ("gbk.txt", "gb18030", SRC.SPEECH_002, "\n"),
+        ("utf16le_bom.txt", "utf-16-le", SRC.SPEECH_000, "\n"),
+        ("utf16be_bom.txt", "utf-16-be", SRC.SPEECH_000, "\n"),
+        ("utf8_bom_crlf.txt", "utf-8-sig", SRC.SPEECH_004, "\r\n"),
+        ("cr_only.txt", "utf-8", SRC.SPEECH_003, "\r"),
+    ],
+)
+def test_encodings_decode_to_the_seed_paragraphs(name, encoding, lines, sep):
+    doc = read_document(FIXTURES / name)
+    assert doc.encoding == encoding
+    assert doc.format == "txt"
+    assert doc.text == sep.join(lines)
+    assert not doc.text.startswith("\ufeff")
+
+
+def test_gb18030_four_byte_character():
+    data = (FIXTURES / "gb18030.txt").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("gbk")  # the fixture really needs GB18030, not just GBK
+    doc = read_document(FIXTURES / "gb18030.txt")
+    assert doc.encoding == "gb18030"
+    lines = doc.text.split("\n")
+    assert lines[:3] == SRC.SPEECH_001
+    assert lines[3] == "(录入:张𠮷林)"
+
+
+def test_big5_traditional():
+    doc = read_document(FIXTURES / "big5_traditional.txt")
+    assert doc.encoding == "big5"
+    lines = doc.text.split("\n")
+    assert lines[0] == "在全區三級幹部大會上的講話"
+    assert lines[2] == "同志們:"
+    assert len(lines) == len(SRC.SPEECH_002)
+
+
+def test_bomless_utf16_is_read(tmp_path):
+    path = tmp_path / "nobom.txt"
+    path.write_bytes("\n".join(SRC.SPEECH_001).encode("utf-16-le"))
+    doc = read_document(path)
+    assert (doc.encoding, doc.text.split("\n")) == ("utf-16-le", SRC.SPEECH_001)
+
+
+def test_short_gbk_file(tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_bytes("同志们:".encode("gbk"))
+    assert read_document(path).text == "同志们:"
+
+
+def test_same_speech_twice_under_two_names(tmp_path):
+    text = (config.CORPUS_DIR / SEED_NAMES[1]).read_bytes()
+    (tmp_path / "a.txt").write_bytes(text)
+    (tmp_path / "b_copy.txt").write_bytes(text)
+    files, problems = list_files(tmp_path)
+    assert [f.name for f in files] == ["a.txt", "b_copy.txt"] and problems == []
+    texts = [read_document(f).text for f in files]
+    assert texts[0] == texts[1] and len(texts[0]) == 3029
+
+
+# ---------------------------------------------------------------- web pages
+
+
+def test_html_page_keeps_speech_and_drops_navigation():
+    doc = read_document(FIXTURES / "page_nav.html")
+    assert (doc.encoding, doc.format) == ("utf-8", "html")
+    lines = doc.text.split("\n")
+    assert lines[0] == "在全区三级干部大会上的讲话"
+    assert lines[1] == "发布时间: 2015-03-30 来源:区委办公室 浏览次数: 1024"
+    assert lines[2:] == SRC.SPEECH_002[1:]
+    for clutter in [
+        "网站首页",
+        "您所在的位置",
+        "渝水要闻",
+        "分享到",
+        "微博",
+        "打印本页",
+        "相关链接",
+        "区政府召开常务会议",
+        "版权所有",
+        "ICP",
+        "_hmt",
+        "float",
+    ]:
+        assert clutter not in doc.text
+
+
+def test_gbk_html_page_with_meta_charset():
+    raw = (FIXTURES / "page_gbk.html").read_bytes()
+    assert b"charset=gbk" in raw
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    doc = read_document(FIXTURES / "page_gbk.html")
+    assert doc.encoding == "gb18030"
+    lines = doc.text.split("\n")
+    assert lines[0] == SRC.SPEECH_000[0]
+    assert lines[2:] == ["张永霞", *SRC.SPEECH_000[1:]]
+
+
+def test_html_that_lies_about_its_charset(tmp_path):
+    page = (
+        f'<html><head><meta charset="utf-8"></head><body><p>{SRC.SPEECH_001[1]}</p></body></html>'
+    )
+    path = tmp_path / "liar.html"
+    path.write_bytes(page.encode("gbk"))
+    doc = read_document(path)
+    assert (doc.encoding, doc.text) == ("gb18030", SRC.SPEECH_001[1])
+
+
+def test_html_fallback_when_trafilatura_finds_nothing(monkeypatch):
+    import trafilatura
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", lambda *a, **k: None)
+    lines = read_document(FIXTURES / "page_nav.html").text.split("\n")
+    assert "发布时间: 2015-03-30 来源:区委办公室 浏览次数: 1024" in lines
+    for line in SRC.SPEECH_002:
+        assert line in lines
+    assert not any("网站首页" in line or "ICP" in line for line in lines)
+
+
+def test_html_without_chinese(tmp_path):
+    path = tmp_path / "home.html"
+    path.write_bytes(b"<html><body><div><a href='/'>Home</a></div></body></html>")
+    assert _read_error(path) == "no Chinese text found in the web page (no main content either)"
+
+
+def test_html_damaged_in_its_declared_charset(tmp_path):
+    page = '<html><head><meta charset="gbk"></head><body><p>同志们:今天我们召开大会</p>'
+    data = page.encode("gbk") + b"\xff\xff</body></html>"
+    path = tmp_path / "damaged.html"
+    path.write_bytes(data)
+    offset = data.index(b"\xff\xff")
+    assert _read_error(path) == (
+        f"cannot decode as GBK at byte {offset} (the page declares charset=gbk)"
+    )
+
+
+# ---------------------------------------------------------------- Word files
+
+
+def test_docx_paragraphs_and_table_rows():
+    doc = read_document(FIXTURES / "speech.docx")
+    assert doc.format == "docx"
+    assert doc.text.split("\n") == [
+        *SRC.SPEECH_003[:5],
+        "指标\t增长\t位次",
+        "全市生产总值\t13%\t列全省第二",
+        "规模以上工业利润\t28.6%\t列全省第一",
+        *SRC.SPEECH_003[5:],
+    ]
+
+
+def test_docx_without_document_part(tmp_path):
+    path = tmp_path / "workbook.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    assert _read_error(path) == "corrupt .docx: no word/document.xml inside"
+
+
+def test_docx_with_broken_xml(tmp_path):
+    path = tmp_path / "broken.docx"
+    with zipfile.ZipFile(FIXTURES / "speech.docx") as src, zipfile.ZipFile(path, "w") as dst:
+        for name in src.namelist():
+            broken = name == "word/document.xml"
+            dst.writestr(name, b"<w:document><w:body" if broken else src.read(name))
+    assert _read_error(path).startswith("corrupt .docx: broken XML inside (")
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _truncated_gb18030() -> bytes:
+    return "\n".join(SRC.SPEECH_002).encode("gb18030")[:-1]
+
+
+def _truncated_utf8() -> bytes:
+    return "\n".join(SRC.SPEECH_002).encode("utf-8")[:-1]
+
+
+BAD_INPUTS = [
+    ("empty.txt", b"", "empty file"),
+    ("blank.txt", b" \r\n\t\n  \n", "empty file (only whitespace)"),
+    ("random.txt", random.Random(0).randbytes(4096), "binary file, not text"),
+    ("nul.txt", "同志们:\x00今天".encode(), "binary file, not text"),
+    ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary file, not text"),
+    (
+        "latin1.txt",
+        "Le président a prononcé un discours à la réunion.\n".encode("latin-1"),
+        "no Chinese text",
+    ),
+    ("cp1252.txt", "\u201cQuoted\u201d \u2013 café".encode("cp1252"), "no Chinese text"),
+    ("english.txt", b"Speech of the mayor, 12 March 2009.\n", "no Chinese text"),
+    # GB18030 decodes these bytes strictly (cr閍, r閟eaux): the mojibake must not pass as Chinese
+    ("french.txt", "Elle créa des réseaux.\n".encode("latin-1") * 3, "no Chinese text"),
+    (
+        "cut.txt",
+        _truncated_gb18030(),
+        f"cannot decode as GB18030 at byte {len(_truncated_gb18030()) - 1}",
+    ),
+    (
+        "cut_utf8.txt",
+        _truncated_utf8(),
+        f"cannot decode as UTF-8 at byte {len(_truncated_utf8()) - 2}",
+    ),
+    (
+        "odd_utf16.txt",
+        b"\xff\xfe" + "同志们".encode("utf-16-le") + b"\x0a",
+        "cannot decode as UTF-16-LE at byte 8",
+    ),
+    (
+        "speech.docx",
+        b"PK\x03\x04" + bytes(100),
+        "corrupt .docx: the zip archive is truncated or damaged",
+    ),
+    ("notzip.docx", "同志们:".encode(), "corrupt .docx: not a zip archive"),
+    (
+        "old.docx",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512),
+        "corrupt .docx: it is an old .doc or password-protected Word file; save it as .docx",
+    ),
+    ("speech.doc", b"\xd0\xcf\x11\xe0", "unsupported file type .doc: save it as .docx"),
+    ("speech.pdf", b"%PDF-1.4\n", "unsupported file type .pdf: copy its text into a .txt file"),
+    ("speech.xyz", b"abc", "unsupported file type .xyz"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_gives_the_exact_reason(tmp_path, name, data, reason):
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert _read_error(path) == reason
+
+
+def test_french_bytes_really_decode_as_gb18030():
+    assert "閍" in "Elle créa".encode("latin-1").decode("gb18030")
+
+
+def test_empty_docx(tmp_path):
+    import docx
+
+    path = tmp_path / "blank.docx"
+    docx.Document().save(path)
+    assert _read_error(path) == "empty file (only whitespace)"
+
+
+def test_damaged_utf8_in_the_middle(tmp_path):
+    text = "\n".join(SRC.SPEECH_002)
+    head, tail = text[:100].encode("utf-8"), text[100:].encode("utf-8")
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(head + b"\xe5\x9c" + tail)  # half a character inserted
+    assert _read_error(path) == f"cannot decode as UTF-8 at byte {len(head)}"
+
+
+def test_truncated_real_docx(tmp_path):
+    data = (FIXTURES / "speech.docx").read_bytes()
+    path = tmp_path / "half.docx"
+    path.write_bytes(data[: len(data) // 2])
+    assert _read_error(path) == "corrupt .docx: the zip archive is truncated or damaged"
+
+
+def test_fifty_megabyte_single_line(tmp_path):
+    line = "".join(SRC.SPEECH_002 + SRC.SPEECH_003).encode("utf-8")
+    repeats = 50 * 1024 * 1024 // len(line) + 1
+    path = tmp_path / "huge.txt"
+    path.write_bytes(line * repeats)
+    start = time.perf_counter()
+    doc = read_document(path)
+    seconds = time.perf_counter() - start
+    print(f"\n50 MB single line read in {seconds:.2f} s")
+    assert path.stat().st_size > 50 * 1024 * 1024
+    assert len(doc.text) == len(line.decode()) * repeats
+    assert "\n" not in doc.text and doc.text.startswith(SRC.SPEECH_002[0])
+    files, problems = list_files(path)
+    assert problems == [
+        {
+            "source": "huge.txt",
+            "severity": "warning",
+            "message": "large file (50 MB): later steps will be slow",
+        }
+    ]
+
+
+# ---------------------------------------------------------------- permissions and links
+
+
+def test_permission_denied_is_reported(tmp_path, monkeypatch):
+    path = tmp_path / "locked.txt"
+    path.write_bytes("\n".join(SRC.SPEECH_001).encode())
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    # Tests often run as root, where chmod 000 does not stop reading: simulate the refusal.
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert _read_error(path) == "permission denied"
+
+
+def test_unreadable_file_listed_as_problem(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("同志们:", encoding="utf-8")
+    (tmp_path / "locked.txt").write_text("同志们:", encoding="utf-8")
+    real_access = os.access
+    # As root os.access always says yes; simulate what a normal user would see.
+    monkeypatch.setattr(
+        os, "access", lambda p, m: Path(p).name != "locked.txt" and real_access(p, m)
+    )
+    files, problems = list_files(tmp_path)
+    assert [f.name for f in files] == ["a.txt"]
+    assert problems == [
+        {"source": "locked.txt", "severity": "error", "message": "permission denied"}
+    ]
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0,
+    reason="root can read files with mode 000; the monkeypatched tests cover it",
+)
+def test_chmod_000_file(tmp_path):
+    path = tmp_path / "locked.txt"
+    path.write_text("同志们:", encoding="utf-8")
+    path.chmod(0)
+    try:
+        assert _read_error(path) == "permission denied"
+        assert list_files(tmp_path)[1][0]["message"] == "permission denied"
+    finally:
+        path.chmod(0o644)
+
+
+def test_links_loops_hidden_and_config_files(tmp_path):
+    root = tmp_path / "corpus"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "__MACOSX").mkdir()
+    speech = (config.CORPUS_DIR / SEED_NAMES[1]).read_bytes()
+    for name in ["a.txt", "sub/b.html", "sub/deeper/c.md", "x.pdf"]:
+        (root / name).write_bytes(speech)
+    for name in [
+        "metadata.csv",
+        "userdict.txt",
+        "themes.yaml",
+        "stopwords_extra.txt",
+        "README.md",
+        ".hidden.txt",
+        ".git/x.txt",
+        "__MACOSX/._a.txt",
+        "~$draft.docx",
+        "a.txt~",
+        "clutter.yaml",
+        "names.json",
+    ]:
+        (root / name).write_bytes(b"x")
+    (root / "sub" / "loop").symlink_to("..")
+    (root / "broken.txt").symlink_to("nowhere.txt")
+    (root / "l1.txt").symlink_to("l2.txt")
+    (root / "l2.txt").symlink_to("l1.txt")
+    (root / "0link.txt").symlink_to("a.txt")
+    files, problems = list_files(root)
+    assert [source_name(f, root) for f in files] == [
+        "a.txt",
+        "sub/b.html",
+        "sub/deeper/c.md",
+        "x.pdf",
+    ]
+    assert problems == [
+        {
+            "source": "0link.txt",
+            "severity": "warning",
+            "message": "same file as a.txt (a link): read once",
+        },
+        {
+            "source": "broken.txt",
+            "severity": "error",
+            "message": "broken link: nowhere.txt does not exist",
+        },
+        {"source": "l1.txt", "severity": "error", "message": "symlink loop"},
+        {"source": "l2.txt", "severity": "error", "message": "symlink loop"},
+        {
+            "source": "sub/loop/",
+            "severity": "error",
+            "message": "symlink loop: the link points back to a parent folder",
+        },
+    ]
+    assert _read_error(root / "l1.txt") == "symlink loop"
+
+
+def test_list_files_single_file_and_missing(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("同志们:", encoding="utf-8")
+    assert list_files(path) == ([path], [])
+    assert source_name(path, path) == "one.txt"
+    missing = tmp_path / "gone"
+    assert list_files(missing) == (
+        [],
+        [{"source": str(missing), "severity": "error", "message": "file or folder not found"}],
+    )
+
+
+def test_list_files_never_writes(tmp_path):
+    (tmp_path / "a.txt").write_text("同志们:", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    list_files(tmp_path)
+    read_document(tmp_path / "a.txt")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
