@@ -1,0 +1,312 @@
+"""Remove web-page clutter from a speech file, recording every removal for audit.
+
+Patterns live in data/clutter.yaml (an analyst's corpus/clutter.yaml adds to them). Besides
+the patterns, the cleaner removes page numbers that split words (using the rising page
+sequence as evidence), closes up names spaced out for layout, flags redaction marks without
+deleting them, and rejoins lines broken in the middle of a sentence.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jianghua import config
+
+CJK = "\u3400-\u9fff\uf900-\ufaff"
+SCOPES = ("line", "inline", "tail", "cover")
+# a line longer than this, or with more sentences, is speech: patterns may only cut inside it
+LINE_MAX_CHARS = 200
+LINE_MAX_SENTENCES = 2
+TAIL_ITEM_MAX_CHARS = 60
+FOOTER_KINDS = {"disclaimer", "url", "related links"}
+
+_SENTENCE_END = re.compile(r"[。!?！？]")
+_PAGE_NUMBER = re.compile(
+    rf"(?<=[{CJK}])[ ]+(\d{{1,3}})[ ]+(?=[{CJK}])"  # 机 2 关
+    rf"|(?<=[,，、。;；:：!?！？])[ ]*(\d{{1,3}})[ ]+(?=[{CJK}])"  # 措施,10 充分
+    rf"|^(\d{{1,3}})[ ]+(?=[{CJK}])"  # line start
+    rf"|(?<=[{CJK}。])[ ]+(\d{{1,3}})$"  # line end
+)
+# a page sequence may skip pages that began with a new paragraph
+PAGE_MAX_STEP = 3
+# pages hold several hundred characters: numbered list lines (1 … 2 … 3) are closer than this
+PAGE_MIN_CHARS = 150
+_SPACED_RUN = re.compile(rf"(?<![{CJK}])[{CJK}](?: [{CJK}]){{2,3}}(?! [{CJK}])")
+_SPACED_LINE = re.compile(rf"^[{CJK}](?: [{CJK}]){{1,5}}$")
+_STRAY_SPACE = re.compile(rf"(?<=[{CJK}“”]) (?=[{CJK}“”])")
+_REDACTION = re.compile(rf"\*{{2,}}|(?<=[{CJK}“”])\*(?=[{CJK}“”])")
+_FOOTER_TITLE = re.compile(r"^《[^《》]{1,60}》$")
+HEADING_START = re.compile(
+    r"^([一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十百]+[)）]|第[一二三四五六七八九十]+[篇章部分]?[,，、:：])"
+)
+_GLUED_HEADING = re.compile(
+    r"^([一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）])"
+    rf"([^。!?！？ ]{{2,40}}) (?=[{CJK}“])"
+)
+_BODY_START = re.compile(rf"^[{CJK}“‘《]")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One clutter pattern: what it is called, where it applies, and the regex."""
+
+    kind: str
+    scope: str
+    regex: re.Pattern
+    origin: str
+
+
+def load_clutter(corpus=None) -> tuple:
+    """Return the clutter Patterns: the shipped defaults, then corpus/clutter.yaml's if any."""
+    files = [config.DATA_DIR / "clutter.yaml"]
+    if corpus is not None:
+        folder = Path(corpus) if Path(corpus).is_dir() else Path(corpus).parent
+        if (folder / "clutter.yaml").is_file():
+            files.append(folder / "clutter.yaml")
+    return tuple(p for f in files for p in _read_patterns(f.resolve(), f.stat().st_mtime))
+
+
+@lru_cache(maxsize=16)
+def _read_patterns(path: Path, mtime: float) -> tuple:
+    """Return the Patterns of one clutter.yaml (cached per file version)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rows = data.get("patterns") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise ValueError(f"{path}: expected a top-level 'patterns:' list")
+    patterns = []
+    for n, row in enumerate(rows, 1):
+        if not isinstance(row, dict) or not {"kind", "scope", "regex"} <= set(row):
+            raise ValueError(f"{path}: pattern {n} needs kind, scope and regex")
+        if row["scope"] not in SCOPES:
+            raise ValueError(f"{path}: pattern {n} has scope {row['scope']!r}; use one of {SCOPES}")
+        try:
+            regex = re.compile(str(row["regex"]))
+        except re.error as err:
+            raise ValueError(f"{path}: pattern {n} ({row['kind']}) is not a regex: {err}") from err
+        patterns.append(Pattern(str(row["kind"]), row["scope"], regex, str(path)))
+    return tuple(patterns)
+
+
+def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
+    """Return (cleaned text, removals as dicts of kind, text and offset into the cleaned text)."""
+    patterns = load_clutter() if patterns is None else patterns
+    by_scope = {s: [p for p in patterns if p.scope == s] for s in SCOPES}
+    lines = [_tidy(line) or None for line in text.split("\n")]
+    removed: list[dict] = []
+    _remove_inline(lines, by_scope["inline"], removed)
+    _remove_lines(lines, by_scope["line"], removed)
+    _remove_tails(lines, by_scope["tail"], removed)
+    _remove_footer_titles(lines, removed)
+    _remove_page_numbers(lines, removed)
+    _close_spaced_chars(lines, removed)
+    _close_stray_spaces(lines, removed)
+    _flag_redactions(lines, removed)
+    out, where = _assemble(lines)
+    starts = [0]
+    for line in out:
+        starts.append(starts[-1] + len(line) + 1)
+    cleaned = "\n".join(out)
+    removed.sort(key=lambda row: row["line"])  # stable: within a line, in order of the steps
+    for row in removed:
+        row["offset"] = min(starts[where[row.pop("line")]], len(cleaned))
+    return cleaned, removed
+
+
+def _tidy(line: str) -> str:
+    """Return the line without outer whitespace and with inner runs of spaces made single."""
+    return re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip()
+
+
+def _short(line: str) -> bool:
+    """Return True when the line is short enough to be dropped whole by a line pattern."""
+    return len(line) <= LINE_MAX_CHARS and len(_SENTENCE_END.findall(line)) <= LINE_MAX_SENTENCES
+
+
+def _cut(line: str, start: int, end: int) -> str:
+    """Return the line with [start, end) cut out, joining CJK neighbours without a space."""
+    left, right = line[:start].rstrip(" "), line[end:].lstrip(" ")
+    if left and right and (left[-1].isascii() and left[-1].isalnum()) and right[0].isalnum():
+        return f"{left} {right}"
+    return left + right
+
+
+def _remove_inline(lines, patterns, removed):
+    """Cut inline clutter (watermarks, share widgets, inline urls) out of each line."""
+    for i, line in enumerate(lines):
+        if line is None:
+            continue
+        for pattern in patterns:
+            found = [m for m in pattern.regex.finditer(line) if m.end() > m.start()]
+            removed += [
+                {"kind": pattern.kind, "text": m.group(0).strip(), "line": i} for m in found
+            ]
+            for m in reversed(found):  # right to left so earlier offsets stay valid
+                line = _cut(line, m.start(), m.end())
+        lines[i] = line or None
+
+
+def _remove_lines(lines, patterns, removed):
+    """Drop short lines that a line pattern matches (first matching pattern names the kind)."""
+    for i, line in enumerate(lines):
+        if line is None or not _short(line):
+            continue
+        for pattern in patterns:
+            if pattern.regex.search(line):
+                removed.append({"kind": pattern.kind, "text": line, "line": i})
+                lines[i] = None
+                break
+
+
+def _remove_tails(lines, patterns, removed):
+    """Drop a related-links heading and the short link-like lines that follow it."""
+    for i, line in enumerate(lines):
+        if line is None or len(line) > 40:
+            continue
+        pattern = next((p for p in patterns if p.regex.search(line)), None)
+        if pattern is None:
+            continue
+        removed.append({"kind": pattern.kind, "text": line, "line": i})
+        lines[i] = None
+        for j in range(i + 1, len(lines)):
+            item = lines[j]
+            if item is None:
+                continue
+            if (
+                len(item) > TAIL_ITEM_MAX_CHARS
+                or _SENTENCE_END.search(item)
+                or HEADING_START.match(item)
+            ):
+                break
+            removed.append({"kind": pattern.kind, "text": item, "line": j})
+            lines[j] = None
+
+
+def _remove_footer_titles(lines, removed):
+    """Drop 《…》 title echoes that sit next to a removed footer line."""
+    footer = {r["line"] for r in removed if r["kind"] in FOOTER_KINDS}
+    for i, line in enumerate(lines):
+        if line is not None and _FOOTER_TITLE.match(line) and ({i - 1, i + 1} & footer):
+            removed.append({"kind": "disclaimer", "text": line, "line": i})
+            lines[i] = None
+            footer.add(i)
+
+
+def _remove_page_numbers(lines, removed):
+    """Remove page numbers left in the text, keeping only a rising sequence of candidates."""
+    found, position = [], 0
+    for i, line in enumerate(lines):
+        for m in _PAGE_NUMBER.finditer(line or ""):
+            number = next(g for g in m.groups() if g is not None)
+            found.append((i, m.start(), m.end(), int(number), number, position + m.start()))
+        position += len(line or "") + 1
+    keep = _rising_run([f[3] for f in found], [f[5] for f in found])
+    if len(keep) < 2:
+        return
+    removed += [{"kind": "page number", "text": found[n][4], "line": found[n][0]} for n in keep]
+    for n in sorted(keep, reverse=True):  # right to left so earlier offsets stay valid
+        i, start, end = found[n][:3]
+        lines[i] = _cut(lines[i], start, end) or None
+
+
+def _rising_run(values: list[int], positions: list[int]) -> list[int]:
+    """Return indices of the longest run rising by 1..PAGE_MAX_STEP, a page of text apart."""
+    ending: dict[int, tuple[int, int]] = {}  # value -> (length, index) of the best run ending there
+    length, back = [0] * len(values), [-1] * len(values)
+    waiting = 0  # candidates before this one are too close to precede the current one
+    for j, v in enumerate(values):
+        # a candidate may precede j only if a page of text lies between them
+        while waiting < j and positions[waiting] <= positions[j] - PAGE_MIN_CHARS:
+            w = values[waiting]
+            if length[waiting] > ending.get(w, (0, -1))[0]:
+                ending[w] = (length[waiting], waiting)
+            waiting += 1
+        before = [ending[v - s] for s in range(1, PAGE_MAX_STEP + 1) if v - s in ending]
+        best = max(before, default=(0, -1), key=lambda e: e[0])
+        length[j], back[j] = best[0] + 1, best[1]
+    if not values:
+        return []
+    j = max(range(len(values)), key=lambda k: (length[k], -k))
+    run = []
+    while j != -1:
+        run.append(j)
+        j = back[j]
+    return run[::-1]
+
+
+def _close_spaced_chars(lines, removed):
+    """Close up characters spaced out for layout (张 永 霞 -> 张永霞, 简 报 -> 简报)."""
+    for i, line in enumerate(lines):
+        if line is None:
+            continue
+        runs = [line] if _SPACED_LINE.match(line) else _SPACED_RUN.findall(line)
+        for run in runs:
+            removed.append({"kind": "spacing", "text": run, "line": i})
+            line = line.replace(run, run.replace(" ", ""), 1)
+        lines[i] = line
+
+
+def _close_stray_spaces(lines, removed):
+    """Drop single spaces between Chinese characters inside paragraphs (冰雪 灾害 -> 冰雪灾害)."""
+    for i, line in enumerate(lines):
+        if line is None or len(_SENTENCE_END.findall(line)) < 2:
+            continue  # titles and header lines keep their spaces (用心执行谋发展 聚力突破求跨越)
+        glued = _GLUED_HEADING.match(line)  # the space after a glued heading is split later
+        keep = glued.end() - 1 if glued else -1
+        spaces = [m.start() for m in _STRAY_SPACE.finditer(line) if m.start() != keep]
+        removed += [{"kind": "spacing", "text": line[k - 1 : k + 2], "line": i} for k in spaces]
+        for k in reversed(spaces):
+            line = line[:k] + line[k + 1 :]
+        lines[i] = line
+
+
+def _flag_redactions(lines, removed):
+    """Record each run of redaction asterisks; the marks stay in the text."""
+    for i, line in enumerate(lines):
+        for m in _REDACTION.finditer(line or ""):
+            removed.append({"kind": "redaction", "text": m.group(0), "line": i})
+
+
+def _assemble(lines):
+    """Return (output lines, map from input line index to output line index)."""
+    out: list[str] = []
+    where = [0] * (len(lines) + 1)
+    pending = []  # indices of dropped lines waiting for the next output line
+    for i, line in enumerate(lines):
+        pending.append(i)
+        if line is None:
+            continue
+        if out and _broken(out[-1], line):
+            first = len(out) - 1
+            out[-1] += line
+        else:
+            first = len(out)
+            glued = _GLUED_HEADING.match(line)
+            if glued:  # "二、共克时艰…活动 新的一年,…": heading and paragraph on one line
+                out.append(glued.group(0).rstrip())
+                line = line[glued.end() :]
+            out.append(line)
+        for k in pending:
+            where[k] = first
+        pending = []
+    for k in pending:
+        where[k] = len(out)
+    return out, where
+
+
+def _broken(previous: str, line: str) -> bool:
+    """Return True when `line` continues a sentence that `previous` broke off mid-word."""
+    # prose evidence on both sides: clause punctuation outside quotations (titles have none)
+    unquoted = re.sub(r"“[^”]*”?", "", previous)
+    return (
+        len(previous) >= 10
+        and re.search(rf"[{CJK}]$", previous) is not None
+        and re.search(r"[,，、。;；]", unquoted) is not None
+        and re.search(r"[,，、。;；]", line) is not None
+        and not HEADING_START.match(previous)
+        and _BODY_START.match(line) is not None
+        and not HEADING_START.match(line)
+        and not line.startswith(("同志们", "各位"))
+    )

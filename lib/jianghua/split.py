@@ -1,0 +1,153 @@
+"""Split a file that compiles several speeches into one text per speech.
+
+Parts start at "第N篇:title" lines, or (without such markers) at repeated title blocks: a
+speech title followed within a few lines by a salutation (同志们:). A compilation's cover
+lines (简报, 第二期, …编印 二○○九 年二月六日) are removed from the part and reported, so the
+metadata step can read dates from them.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from jianghua.clean import HEADING_START, load_clutter
+
+_MARKER = re.compile(r"^(第[一二三四五六七八九十百零〇\d]+篇)\s*[:：]?\s*(\S.{0,80})$")
+_SPEECH_TITLE = re.compile(
+    r"(讲话|发言|致辞|讲话稿|报告|总结|主持词|演讲|讲演|动员|提纲)([(（][^()（）]{4,20}[)）])?$"
+)
+_SALUTATION = re.compile(r"^(同志们|各位(代表|领导|委员|来宾|同志)|尊敬的)")
+_SENTENCE = re.compile(r"[。!?！？;；]")
+FRONT_LINES = 8  # cover, title echo and speaker lines sit within the first lines of a part
+MIN_PART_CHARS = 100  # a new title block needs this much speech since the last one
+TITLE_MAX_CHARS = 60
+
+
+@dataclass
+class Part:
+    """One speech cut from a file: its text, what was removed, and where it lay in the input."""
+
+    text: str
+    start: int
+    end: int
+    removed: list = field(default_factory=list)
+
+
+def split_speeches(text: str, patterns=None) -> list[str]:
+    """Return one text per speech in the file (a single-speech file gives one text)."""
+    return [part.text for part in split_document(text, patterns)]
+
+
+def split_document(text: str, patterns=None) -> list[Part]:
+    """Return the Parts of a (cleaned) file, cover lines removed and recorded per part."""
+    patterns = load_clutter() if patterns is None else patterns
+    covers = [p.regex for p in patterns if p.scope == "cover"]
+    lines = text.split("\n")
+    starts = _line_offsets(lines)
+    firsts = _part_starts(lines)
+    parts = []
+    # short lines above the first part (the compilation's own title) are its cover
+    prefix = [{"kind": "cover", "text": line} for line in lines[: firsts[0]] if line.strip()]
+    for n, first in enumerate(firsts):
+        last = firsts[n + 1] if n + 1 < len(firsts) else len(lines)
+        body, removed = _front_matter(lines[first:last], covers)
+        removed = (prefix if n == 0 else []) + removed
+        end = starts[last] - 1 if last < len(lines) else len(text)
+        parts.append(Part("\n".join(body).strip("\n"), starts[first], end, removed))
+    return parts
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    """Return the offset where each line starts (plus one past the end)."""
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    return offsets
+
+
+def _part_starts(lines: list[str]) -> list[int]:
+    """Return the line numbers where speeches start (always at least [0])."""
+    markers = [i for i, line in enumerate(lines) if _MARKER.match(line.strip())]
+    if len(markers) >= 2:
+        return _with_preface(lines, markers)
+    starts, since = [], MIN_PART_CHARS
+    for i, line in enumerate(lines):
+        if since >= MIN_PART_CHARS and _is_title(line) and _salutation_follows(lines, i):
+            first = i
+            while first > 0 and _is_title(lines[first - 1]):
+                first -= 1
+            starts.append(first)
+            since = 0
+        since += len(line)
+    return _with_preface(lines, starts) if len(starts) >= 2 else [0]
+
+
+def _with_preface(lines: list[str], starts: list[int]) -> list[int]:
+    """Return starts, with line 0 added when the text above the first start is a speech."""
+    above = lines[: starts[0]]
+    speech = sum(len(line) for line in above) >= MIN_PART_CHARS or any(
+        _SENTENCE.search(line) for line in above
+    )
+    return [0, *starts] if above and speech else starts
+
+
+def _is_title(line: str) -> bool:
+    """Return True for a line that reads like a speech title (在…会议上的讲话)."""
+    line = line.strip()
+    return (
+        0 < len(line) <= TITLE_MAX_CHARS
+        and not _SENTENCE.search(line)
+        and _SPEECH_TITLE.search(line) is not None
+        and not HEADING_START.match(line)
+    )
+
+
+def _salutation_follows(lines: list[str], i: int) -> bool:
+    """Return True when a salutation line opens within four lines after line i."""
+    return any(_SALUTATION.match(line.strip()) for line in lines[i + 1 : i + 5])
+
+
+def _front_matter(chunk: list[str], covers: list) -> tuple[list[str], list[dict]]:
+    """Return the part's lines without marker prefix, cover lines and title echoes."""
+    lines = [line for line in chunk if line.strip()]
+    removed = []
+    if not lines:
+        return lines, removed
+    marker = next((i for i, line in enumerate(lines[:FRONT_LINES]) if _MARKER.match(line)), None)
+    if marker is not None:
+        m = _MARKER.match(lines[marker])
+        removed.append({"kind": "header", "text": m.group(1)})
+        lines[marker] = m.group(2).strip()
+    title_at = marker if marker is not None else 0
+    title = _key(lines[title_at])
+    echo = next(
+        (
+            j
+            for j in range(title_at + 1, min(len(lines), title_at + FRONT_LINES))
+            if _key(lines[j]) == title
+        ),
+        None,
+    )
+    between = lines[title_at + 1 : echo] if echo is not None and marker is not None else []
+    if between and all(_is_front(line) for line in between):
+        # in a compilation, all between a part's title and its repeat is the cover
+        removed += [{"kind": "cover", "text": line} for line in between]
+        lines = lines[: title_at + 1] + lines[echo:]
+    keep = lines[: title_at + 1]
+    for j, line in enumerate(lines[title_at + 1 :], title_at + 1):
+        if j < title_at + FRONT_LINES and _key(line) == title:
+            removed.append({"kind": "header", "text": line})
+        elif j < title_at + FRONT_LINES and _is_front(line) and any(c.search(line) for c in covers):
+            removed.append({"kind": "cover", "text": line})
+        else:
+            keep.append(line)
+    return keep, removed
+
+
+def _key(line: str) -> str:
+    """Return a line without spaces, for comparing a title with its repeats."""
+    return re.sub(r"\s+", "", line)
+
+
+def _is_front(line: str) -> bool:
+    """Return True for a short line without sentences (cover and header lines are such)."""
+    return len(line) <= TITLE_MAX_CHARS and not _SENTENCE.search(line)

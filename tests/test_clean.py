@@ -1,0 +1,225 @@
+"""The cleaner removes web clutter, records every removal, and never cuts the speech."""
+
+from pathlib import Path
+
+import pytest
+from jianghua import config
+from jianghua.clean import clean_text, load_clutter
+
+FIXTURES = Path(__file__).parent / "fixtures" / "clean"
+
+
+def _seed(name: str) -> str:
+    """Return the raw text of the seed file whose name starts with name."""
+    (path,) = config.CORPUS_DIR.glob(f"{name}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def _pairs(removed):
+    return [(r["kind"], r["text"]) for r in removed]
+
+
+def test_other_site_clutter_is_removed_exactly():
+    text, removed = clean_text((FIXTURES / "other_site.txt").read_text(encoding="utf-8"))
+    assert _pairs(removed) == [
+        ("breadcrumb", "首页 » 新闻中心 » 领导讲话 » 正文"),
+        ("page control", "【字体:大 中 小】"),
+        ("page control", "【打印】"),
+        ("page control", "【关闭】"),
+        ("publish line", "2021-03-05 09:30 来源:区委宣传部"),
+        ("photo caption", "(记者 王明 摄)"),
+        ("page control", "【字体:大 中 小】"),
+        ("publish line", "责任编辑:赵静"),
+        ("related links", "上一篇:区委常委会召开专题会议"),
+        ("related links", "下一篇:全区春耕生产现场会召开"),
+        ("page control", "分享到:微信 微博 QQ空间"),
+        ("page control", "扫一扫在手机打开当前页"),
+        ("disclaimer", "Copyright © 2021 某区人民政府 版权所有"),
+    ]
+    lines = text.split("\n")
+    assert lines[0] == "在全区作风建设推进会上的讲话"
+    assert lines[1] == "同志们:"
+    # the inline font widget is cut and the two sentences are joined back
+    assert "部署今年任务。去年全区生产总值增长8.5%,前10名的乡镇有3个来自山区" in text
+    assert "一、提高认识,切实增强作风建设的紧迫感" in lines
+    assert lines[-1] == "要在3月31日前完成自查,对照问题清单逐项整改。"
+    assert len(lines) == 8
+
+
+def test_page_numbers_follow_the_page_sequence():
+    text, removed = clean_text((FIXTURES / "page_numbers.txt").read_text(encoding="utf-8"))
+    assert _pairs(removed) == [("page number", n) for n in ("2", "3", "4", "5")]
+    assert "全市机关干部围绕中心" in text
+    assert "抓住了经济建设这个中心" in text
+    assert "制定有效措施,充分发挥企业服务110平台作用" in text
+    assert "作出了重要贡献。市委、市政府将加强督查" in text
+    # numbers that belong to the speech stay, also a spaced one outside the page sequence
+    for kept in (
+        "增长13%",
+        "1000亿",
+        "1.3亿",
+        "2008年",
+        "共有 14 项",
+        "前10名",
+        "“第二期”",
+        "3月31日前",
+    ):
+        assert kept in text
+
+
+def test_a_lone_spaced_number_is_not_a_page_number():
+    text, removed = clean_text("全市共有 3 个乡镇完成了任务,成绩显著。")
+    assert removed == []
+    assert text == "全市共有 3 个乡镇完成了任务,成绩显著。"
+
+
+def test_seed_003_page_numbers_and_watermarks():
+    text, removed = clean_text(_seed("003"))
+    pages = [r["text"] for r in removed if r["kind"] == "page number"]
+    assert pages == [str(n) for n in range(2, 21) if n != 6]
+    for joined in (
+        "全市机关干部围绕中心",
+        "成效是明显的",
+        "抓住了经济建设这个中心",
+        "取得很大成绩",
+        "以即将全面展开的学习实践科学发展观活动为契机",
+        "现代科技",
+        "组织、红十字会",
+        "措施,充分发挥政策",
+        "攻坚活动。市委、市政府决定",
+        "“三军汇集”",
+    ):
+        assert joined in text
+    for kept in (
+        "全市生产总值增长13%",
+        "开通金融服务110,",
+        "企业服务110平台",
+        "1.3亿",
+        "3月31日前还没报来",
+        "2008年",
+    ):
+        assert kept in text
+    marks = [r["text"] for r in removed if r["kind"] == "watermark"]
+    assert marks == [
+        "好范文版权所有",
+        "(本文权属文秘之音所有,更多文章请登陆www.xiexiebang.com查看)",
+    ]
+    assert "大家一定要非常重视学习,要勤于学习,善于学习。" in text
+    assert "“智囊团”的作用。\n(二)强化宗旨意识" in text
+    assert ("related links", "12全文查看") in _pairs(removed)
+    assert text.split("\n")[-1].startswith("春节后上班") is False
+
+
+def test_seed_003_spacing_redaction_and_broken_lines():
+    text, removed = clean_text(_seed("003"))
+    pairs = _pairs(removed)
+    assert ("spacing", "简 报") in pairs and ("spacing", "孙 建 国") in pairs
+    assert "孙建国(2009年2月2日)" in text.split("\n")
+    # redactions are flagged, never deleted
+    runs = [r["text"] for r in removed if r["kind"] == "redaction"]
+    assert runs[:2] == ["****", "***"]
+    assert "刚才****对机关春节期间的工作" in text
+    assert "机关干部要进一步转变工作作风" in text
+    assert "思想和行为是否规范" in text
+    # a heading glued to its paragraph is put on its own line
+    assert "\n二、共克时艰,全面深入开展“三服务”活动\n新的一年," in text
+
+
+def test_seed_000_breadcrumb_related_links_and_name():
+    text, removed = clean_text(_seed("000"))
+    assert _pairs(removed) == [
+        ("breadcrumb", "当前位置:文档之家› 在“执行力建设年”活动动员大会上的讲话"),
+        ("spacing", "张 永 霞"),
+        ("related links", "相关主题"),
+    ]
+    assert text.startswith("在“执行力建设年”活动动员大会上的讲话\n用心执行谋发展 聚力突破求跨越")
+    assert "(2009年2月2日)张永霞同志们:" in text
+    assert text.endswith("切实做到想干会干、真干巧干。")
+
+
+def test_seed_001_footer_block_and_redactions():
+    text, removed = clean_text(_seed("001"))
+    footer = [p for p in _pairs(removed) if p[0] != "redaction"]
+    assert footer == [
+        (
+            "disclaimer",
+            "来源:网络整理 免责声明:本文仅限学习分享,如产生版权问题,请联系我们及时删除。",
+        ),
+        ("disclaimer", "《廉政工作会议讲话稿》"),
+        ("disclaimer", "由互联网用户整理提供,转载分享请保留原作者信息,谢谢!"),
+        ("url", "http://m.bsmz.net/gongwen/757149.html"),
+    ]
+    assert [r["text"] for r in removed if r["kind"] == "redaction"] == ["**"] * 11
+    assert text.count("**") == 11
+    assert text.endswith("促进各项工作更好的开展。")
+
+
+def test_seed_002_and_004_header_clutter():
+    text, removed = clean_text(_seed("002").replace("\xa0", " "))
+    assert _pairs(removed) == [
+        ("breadcrumb", "您所在的位置:"),
+        ("breadcrumb", "首页 > 渝水要闻 > 领导讲话 >"),
+        ("publish line", "发布时间: 2015-03-30 来源:区委办公室"),
+    ]
+    assert text.split("\n")[:4] == [
+        "徐文泊在全区三级干部大会上的讲话",
+        "在全区三级干部大会上的讲话",
+        "徐文泊",
+        "同志们:",
+    ]
+    text, removed = clean_text(_seed("004"))
+    assert _pairs(removed) == [("publish line", "时间:2022-06-16 04:50:00")]
+
+
+def test_output_has_single_newlines_and_no_outer_spaces():
+    text, _ = clean_text("  标题  \n\n\n 同志们:  \n\t第一段话,内容。  \n\n")
+    assert text == "标题\n同志们:\n第一段话,内容。"
+
+
+def test_offsets_point_into_the_cleaned_text():
+    text, removed = clean_text(_seed("003"))
+    watermark = next(r for r in removed if r["text"] == "好范文版权所有")
+    line_start = watermark["offset"]
+    assert text[line_start:].startswith("(一)强化大局意识")
+
+
+def test_analyst_patterns_extend_the_defaults(tmp_path):
+    (tmp_path / "clutter.yaml").write_text(
+        "patterns:\n  - {kind: watermark, scope: inline, regex: '〔内部资料〕'}\n", encoding="utf-8"
+    )
+    patterns = load_clutter(tmp_path)
+    assert len(patterns) == len(load_clutter()) + 1
+    text, removed = clean_text("当前位置:首页\n要〔内部资料〕勤于学习,善于学习。", patterns)
+    assert text == "要勤于学习,善于学习。"
+    assert _pairs(removed) == [("breadcrumb", "当前位置:首页"), ("watermark", "〔内部资料〕")]
+
+
+def test_a_bad_analyst_pattern_names_the_file(tmp_path):
+    (tmp_path / "clutter.yaml").write_text(
+        "patterns:\n  - {kind: x, scope: everywhere, regex: 'a'}\n", encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="clutter.yaml: pattern 1 has scope 'everywhere'"):
+        load_clutter(tmp_path)
+
+
+def test_a_long_paragraph_is_never_dropped_by_a_line_pattern():
+    paragraph = "来源:" + "各级干部要把作风建设摆在更加突出的位置。" * 12
+    text, removed = clean_text(paragraph)
+    assert text == paragraph
+    assert removed == []
+
+
+def test_a_numbered_list_is_not_a_page_sequence():
+    text = "工作要求如下:\n1 提高认识,统一思想。\n2 加强领导,落实责任。\n3 狠抓落实,务求实效。"
+    cleaned, removed = clean_text(text)
+    assert cleaned == text
+    assert removed == []
+
+
+def test_stray_spaces_in_paragraphs_are_closed_but_titles_keep_theirs():
+    text, removed = clean_text(_seed("003"))
+    assert "战胜了严重冰雪灾害,出色做好" in text
+    assert "市本级深入开展“百家部门结百企”活动" in text
+    assert ("spacing", "雪 灾") in _pairs(removed)
+    text, _ = clean_text(_seed("000"))
+    assert "用心执行谋发展 聚力突破求跨越" in text

@@ -1,0 +1,107 @@
+"""Compilations are split into one text per speech, with their covers removed and reported."""
+
+from pathlib import Path
+
+from jianghua import config
+from jianghua.clean import clean_text
+from jianghua.split import split_document, split_speeches
+
+FIXTURES = Path(__file__).parent / "fixtures" / "clean"
+
+
+def _cleaned(name: str) -> str:
+    """Return the cleaned text of the seed file whose name starts with name."""
+    (path,) = config.CORPUS_DIR.glob(f"{name}_*.txt")
+    return clean_text(path.read_text(encoding="utf-8"))[0]
+
+
+def test_seed_003_gives_five_speeches_with_their_titles_first():
+    texts = split_speeches(_cleaned("003"))
+    assert len(texts) == 5
+    firsts = [t.split("\n")[0] for t in texts]
+    assert firsts == [
+        "在全市机关干部大会上的讲话",
+        "在机关干部大会上的讲话",
+        "在机关干部大会上的讲话",
+        "在机关干部大会上的讲话",
+        "在全市机关干部大会上的讲话",
+    ]
+    assert texts[0].split("\n")[1:3] == ["孙建国(2009年2月2日)", "同志们:"]
+    assert texts[2].split("\n")[1].startswith("刚才****对机关春节期间的工作")
+    assert texts[3].endswith("基层组织是我们联系职工群众的桥梁和纽带")
+    assert not any("第一篇" in t or "第四篇" in t for t in texts)
+
+
+def test_seed_003_cover_lines_go_to_part_one_only():
+    parts = split_document(_cleaned("003"))
+    covers = [[r["text"] for r in p.removed if r["kind"] == "cover"] for p in parts]
+    assert covers[0] == [
+        "“创建学习型机关、争做学习型干部”学习活动",
+        "简报",
+        "第二期",
+        "衢州市安监局“创建学习型机关、争做",
+        "学习型干部”活动领导小组办公室编印 二○○九 年二月六日",
+    ]
+    assert covers[1:] == [[], [], [], []]
+    assert "简报" not in parts[0].text and "编印" not in parts[0].text
+
+
+def test_seed_003_markers_and_title_echoes_are_recorded():
+    parts = split_document(_cleaned("003"))
+    headers = [[r["text"] for r in p.removed if r["kind"] == "header"] for p in parts]
+    assert headers[0] == ["第一篇", "在全市机关干部大会上的讲话"]
+    assert headers[2] == ["第三篇"]
+    assert headers[3] == ["第四篇", "在机关干部大会上的讲话", "在机关干部大会上的讲话"]
+
+
+def test_parts_cover_the_input_in_order():
+    text = _cleaned("003")
+    parts = split_document(text)
+    assert parts[0].start == 0
+    assert [p.start for p in parts[1:]] == [p.end + 1 for p in parts[:-1]]
+    assert parts[-1].end == len(text)
+    assert text[parts[1].start :].startswith("第二篇:在机关干部大会上的讲话")
+
+
+def test_repeated_title_blocks_split_without_markers():
+    texts = split_speeches((FIXTURES / "two_titles.txt").read_text(encoding="utf-8"))
+    assert [t.split("\n")[:3] for t in texts] == [
+        ["在全县春季农业生产会议上的讲话", "王建华", "同志们:"],
+        ["在全县安全生产工作会议上的讲话", "李明", "同志们:"],
+    ]
+    assert texts[0].endswith("我们必须保持清醒头脑。")
+
+
+def test_a_single_speech_stays_whole():
+    text = _cleaned("002")
+    assert split_speeches(text) == [text]
+    parts = split_document(_cleaned("004"))
+    assert len(parts) == 1
+    # the repeated title line of 004 is recorded and dropped
+    assert [(r["kind"], r["text"]) for r in parts[0].removed] == [
+        ("header", "在执政效能攻坚工程会上的发言")
+    ]
+    assert parts[0].text.split("\n")[:2] == [
+        "在执政效能攻坚工程会上的发言",
+        "一、实施“提升执政效能攻坚工程”,是抢抓发展机遇、加快推进地区经济社会又好又快发展的有力保证。"
+        "当前,地区改革发展稳定正处在一个关键节点,今年是“十一五”发展规划的收官之年,"
+        "“十二五”发展规划将在明年全面启动实施。",
+    ]
+
+
+def test_compilation_title_above_the_first_marker_is_cover():
+    text = "领导讲话稿范文(精选2篇)\n" + _cleaned("003").split("第三篇:")[0].rstrip()
+    parts = split_document(text)
+    assert len(parts) == 2
+    assert parts[0].removed[0] == {"kind": "cover", "text": "领导讲话稿范文(精选2篇)"}
+    assert parts[0].text.startswith("在全市机关干部大会上的讲话\n孙建国")
+
+
+def test_a_speech_above_the_first_title_block_is_kept_as_its_own_part():
+    fixture = (FIXTURES / "two_titles.txt").read_text(encoding="utf-8")
+    first, second = fixture.split("在全县安全生产工作会议上的讲话")
+    text = first.split("同志们:\n", 1)[1] + "在全县安全生产工作会议上的讲话" + second
+    texts = split_speeches(text + "\n在全县防汛工作会议上的讲话\n同志们:\n" + first[-300:])
+    assert len(texts) == 3
+    assert texts[0].startswith("今天召开全县春季农业生产会议")
+    assert texts[1].startswith("在全县安全生产工作会议上的讲话\n李明\n同志们:")
