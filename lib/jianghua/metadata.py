@@ -1,0 +1,597 @@
+"""Speech metadata: the header block, title, speaker, dates, occasion, level and place."""
+
+import calendar
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from jianghua import config
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+LEVELS = ("国家", "省", "地区", "市", "县", "区", "乡镇")
+FIELDS = ("title", "speaker", "date", "published", "occasion", "level", "place")
+DATE_FIELDS = ("date", "published")
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９／－．：（）", "0123456789/-.:()")
+_CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+_CN_DIGIT.update({"○": 0, "零": 0, "O": 0, "o": 0, "Ｏ": 0, "0": 0, "两": 2})
+_CN = "〇○零Ｏ一二三四五六七八九十两"
+_DATE_PATTERNS = (
+    re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"),
+    re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)"),
+    re.compile(rf"([{_CN}Oo0]{{4}})\s*年\s*([{_CN}]{{1,3}})\s*月\s*([{_CN}]{{1,3}})\s*[日号]"),
+)
+_DASH_DATE = re.compile(rf"——(?=\s*(?:\d{{4}}|[{_CN}Oo0]{{4}})\s*年)")
+_DATE_PAREN = re.compile(r"[(（][^()（）]{6,24}[)）]")
+_PUBLISH = re.compile(
+    r"(发布时间|发布日期|发表时间|更新时间|时间|日期|来源|作者|浏览|点击)\s*[:：]"
+)
+_BREADCRUMB = re.compile(r"(当前位置|您所在的位置|您的位置|首页\s*[>›»])")
+_SENTENCE_END = re.compile(r"[。!?！？;；]")
+_SECTION_START = re.compile(
+    r"^([一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+[,，、])"
+)
+_CHAPTER = re.compile(r"^第[一二三四五六七八九十百\d]+篇\s*[:：]?\s*")
+_SPEECH_WORDS = "讲话|发言|报告|致辞|总结讲话|动员讲话|主持词|主持讲话|讲演|演讲"
+_OCCASION_TITLE = re.compile(rf"在(.+)上的?(?:{_SPEECH_WORDS})")
+_OCCASION_LINE = re.compile(r"在(.+)上\s*$")
+_OCCASION_BODY = re.compile(
+    r"(?:召开|这次|今天的?|本次)(全[区县市省国][^,，。;；、:：“”\s]{2,24}?(?:大会|会议))"
+)
+_CONGRESS = re.compile(r"([省市县区])(?:第[一二三四五六七八九十]+届)?人民代表大会")
+_NOT_NAME_CHARS = set("的了在是与及之讲话会议报告年月日")
+_ADDRESS_CHAIN = re.compile(r"(?:(?:尊敬的|亲爱的|各位)[^、,，:：]{0,12}[、,，])+$")
+MAX_HEADER_LINES = 8
+MAX_HEADER_CHARS = 90
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Cue lists from metadata_rules.yaml and the places.yaml gazetteer."""
+
+    salutations: tuple
+    levels: dict
+    roles: dict
+    not_names: frozenset
+    surnames: frozenset
+    compound_surnames: frozenset
+    places: dict  # kind -> {short name: [full names]}
+    ambiguous: frozenset
+    cache: dict = field(default_factory=dict, compare=False, repr=False)  # level -> candidates
+
+
+def _read_yaml(path: Path) -> dict:
+    """Return the mapping in a YAML file ({} for an empty file)."""
+    # libyaml's C loader parses the 77 KB gazetteer ~10x faster than the pure-Python one
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=loader) or {}
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    """Return base extended by extra: lists are concatenated, mappings merged, scalars replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = out[key] + [v for v in value if v not in out[key]]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_rules(corpus_path=None) -> Rules:
+    """Return the metadata rules: shipped defaults extended by the corpus folder's own copies."""
+    return _load_rules(str(corpus_path) if corpus_path else "")
+
+
+@functools.lru_cache(maxsize=8)
+def _load_rules(corpus_path: str) -> Rules:
+    """Return Rules for a corpus folder path ("" for the defaults only); cached per folder."""
+    rules = _read_yaml(config.DATA_DIR / "metadata_rules.yaml")
+    places = _read_yaml(config.DATA_DIR / "places.yaml")
+    folder = Path(corpus_path) if corpus_path else None
+    if folder and (folder / "metadata_rules.yaml").is_file():
+        rules = _merge(rules, _read_yaml(folder / "metadata_rules.yaml"))
+    if folder and (folder / "places.yaml").is_file():
+        places = _merge(places, _read_yaml(folder / "places.yaml"))
+    return Rules(
+        salutations=tuple(sorted(rules["salutations"], key=len, reverse=True)),
+        levels=rules["levels"],
+        roles=rules["roles"],
+        not_names=frozenset(rules["not_names"]),
+        surnames=frozenset(rules["surnames"]),
+        compound_surnames=frozenset(rules["compound_surnames"]),
+        places={k: places.get(k) or {} for k in ("province", "prefecture", "county")},
+        ambiguous=frozenset(places.get("ambiguous") or []),
+    )
+
+
+# ---------------------------------------------------------------- dates
+
+
+def _cn_number(text: str) -> int:
+    """Return the value of a digit string or small Chinese numeral (一 .. 三十一), else -1."""
+    if text.isdigit():
+        return int(text)
+    if text.count("十") > 1 or any(c not in _CN_DIGIT and c != "十" for c in text):
+        return -1
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        if len(tens) > 1 or len(ones) > 1:
+            return -1
+        return (_CN_DIGIT[tens] if tens else 1) * 10 + (_CN_DIGIT[ones] if ones else 0)
+    return int("".join(str(_CN_DIGIT[c]) for c in text))
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    """Return True when year/month/day is a real calendar date in a plausible range."""
+    if not (1900 <= year <= 2100 and 1 <= month <= 12):
+        return False
+    return 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def find_date(text: str):
+    """Return (Timestamp, start, end) of the first full date in text, or (NaT, -1, -1)."""
+    text = str(text).translate(_FULLWIDTH)
+    found = []
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            y, mo, d = (_cn_number(g.replace(" ", "")) for g in m.groups())
+            if _valid_date(y, mo, d):
+                found.append((m.start(), m.end(), pd.Timestamp(y, mo, d)))
+                break
+    if not found:
+        return pd.NaT, -1, -1
+    start, end, stamp = min(found, key=lambda f: f[0])
+    return stamp, start, end
+
+
+def parse_date(text) -> pd.Timestamp:
+    """Return the first full date written in text (many Chinese and ISO forms), else NaT."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return pd.NaT
+    return find_date(text)[0]
+
+
+# ---------------------------------------------------------------- header
+
+
+def _squeeze(text: str) -> str:
+    """Return a name written with spaces between its characters (张 永 霞) without them."""
+    if re.fullmatch(rf"(?:[{HAN}][ \u3000]+){{1,3}}[{HAN}]", text):
+        return re.sub(r"[ \u3000]+", "", text)
+    return text
+
+
+def is_name(text: str, rules: Rules | None = None) -> bool:
+    """Return True when text looks like a person's name (2-4 Han chars, or a name with ·)."""
+    rules = rules or load_rules()
+    if not text or re.search(r"[*＊×]", text):
+        return False
+    if "·" in text or "•" in text:
+        return bool(re.fullmatch(rf"[{HAN}]+(?:[·•][{HAN}]+)+", text)) and len(text) <= 15
+    if not re.fullmatch(rf"[{HAN}]{{2,4}}", text) or text in rules.not_names:
+        return False
+    if _NOT_NAME_CHARS & set(text):
+        return False
+    return text[:2] in rules.compound_surnames or text[0] in rules.surnames
+
+
+def _salutation_at(line: str, rules: Rules) -> int:
+    """Return where a salutation (同志们:, 各位领导、同志们:) begins in line, or -1."""
+    best = -1
+    for word in rules.salutations:
+        m = re.search(re.escape(word) + r"\s*[:：,，!！]", line)
+        if m and (best < 0 or m.start() < best):
+            best = m.start()
+    if best > 0:
+        # 尊敬的各位领导、同志们: the address chain before the salutation belongs to it
+        chain = _ADDRESS_CHAIN.search(line[:best])
+        best = chain.start() if chain else best
+    return best
+
+
+def _header_like(text: str) -> bool:
+    """Return True when a line can belong to a title block (short, no sentence punctuation)."""
+    text = text.strip()
+    if not text or len(text) > MAX_HEADER_CHARS or _SECTION_START.match(text):
+        return False
+    if text.endswith((":", "：")) and not _PUBLISH.search(text):
+        return False
+    return not _SENTENCE_END.search(text)
+
+
+def _pieces(text: str) -> list[str]:
+    """Return a header line split at an embedded date, e.g. 'title(date)name' -> 3 pieces."""
+    text = text.strip()
+    for m in _DATE_PAREN.finditer(text):
+        if not pd.isna(parse_date(m.group())):
+            parts = [text[: m.start()], m.group(), text[m.end() :]]
+            return [p.strip() for p in parts if p.strip()]
+    m = _DASH_DATE.search(text)
+    if m and m.start() > 0:
+        return [text[: m.start()].strip(), text[m.start() :].strip()]
+    return [text]
+
+
+def split_header(part_text: str, rules: Rules | None = None) -> tuple[list[str], int]:
+    """Return the title-block lines at the top of a speech and the offset where its body starts."""
+    rules = rules or load_rules()
+    header, offset, raw_lines = [], 0, 0
+    for m in re.finditer(r"[^\n]*(?:\n|$)", part_text):
+        line, start = m.group().rstrip("\n"), m.start()
+        stripped = line.strip()
+        if m.start() == len(part_text) and not line:
+            offset = len(part_text)
+            break
+        if not stripped:
+            continue
+        lead = start + len(line) - len(line.lstrip())
+        at = _salutation_at(stripped, rules)
+        if at == 0:
+            offset = lead
+            break
+        if at > 0 and _header_like(stripped[:at]):
+            header += _pieces(stripped[:at])
+            offset = lead + at
+            break
+        if raw_lines >= MAX_HEADER_LINES or not _header_like(stripped):
+            offset = lead
+            break
+        header += _pieces(stripped)
+        raw_lines += 1
+    return (header, offset) if header else ([], 0)
+
+
+# ---------------------------------------------------------------- fields
+
+
+def _is_meta(line: str) -> bool:
+    """Return True for publish lines and breadcrumbs that stayed in the header."""
+    return bool(_PUBLISH.search(line) or _BREADCRUMB.search(line))
+
+
+def _without_dates(line: str) -> str:
+    """Return line with its date (and the brackets around it) taken out."""
+    stamp, start, end = find_date(line)
+    if pd.isna(stamp):
+        return line.strip()
+    line = line.translate(_FULLWIDTH)
+    rest = (line[:start] + line[end:]).replace("()", "").replace("（）", "")
+    return rest.strip(" \u3000()（）")
+
+
+def _speaker_in_line(line: str, rules: Rules) -> tuple:
+    """Return (name, role) from a speaker line: 姓名, 姓名(日期), 职务 姓名; else (None, None)."""
+    text = _without_dates(line)
+    text = re.sub(r"同志$", "", _squeeze(text))
+    if is_name(text, rules):
+        return text, None
+    m = re.fullmatch(rf"(.*[{HAN}])[ \u3000]+([{HAN}·•][{HAN}·• \u3000]{{1,15}})", text)
+    if m:
+        name = re.sub(r"同志$", "", _squeeze(m.group(2).strip()))
+        if is_name(name, rules):
+            return name, m.group(1).strip()
+    return None, None
+
+
+def _speaker_in_title(title: str, rules: Rules) -> tuple:
+    """Return (name, role) opening a title like 市委书记张三在全市大会上的讲话, or Nones."""
+    for part in reversed(title.split("——")):
+        m = re.match(rf"([{HAN}·•]{{2,20}}?)(?:同志)?在.+(?:{_SPEECH_WORDS})", part.strip())
+        if not m:
+            continue
+        prefix = m.group(1)
+        if is_name(prefix, rules):
+            return prefix, None
+        for size in (3, 2, 4):
+            role, name = prefix[:-size], prefix[-size:]
+            if is_name(name, rules) and _role_level(role, rules):
+                return name, role
+    return None, None
+
+
+def _title(lines: list[str], rules: Rules) -> str | None:
+    """Return the speech title: the article title (last title line), with its ——subtitle."""
+    titles = []
+    for line in lines:
+        line = _CHAPTER.sub("", line.strip())
+        if not line or _is_meta(line) or _speaker_in_line(line, rules)[0]:
+            continue
+        if not pd.isna(parse_date(line)) and (
+            line.startswith("——") or len(_without_dates(line)) < 2
+        ):
+            continue
+        if line.startswith("——") and titles:
+            titles[-1] = titles[-1] + line
+        elif line.strip("—") not in titles:
+            titles.append(line.strip("—"))
+    if not titles:
+        return None
+    with_sub = [t for t in titles if "——" in t.strip("—")]
+    return (with_sub or titles)[-1]
+
+
+def _occasion(title: str | None, lines: list[str], body: str) -> str | None:
+    """Return the meeting named by 在…上的讲话 in the title or date line, or by the opening."""
+    if title:
+        for part in reversed(title.split("——")):
+            m = _OCCASION_TITLE.search(part)
+            if m:
+                return m.group(1).strip()
+    for line in lines:
+        if not pd.isna(parse_date(line)):
+            m = _OCCASION_LINE.search(_without_dates(line).lstrip("—"))
+            if m:
+                return m.group(1).strip()
+    m = _OCCASION_BODY.search(body[:400])
+    return m.group(1) if m else None
+
+
+def _first_date(lines) -> pd.Timestamp:
+    """Return the first full date found in a list of lines, else NaT."""
+    for line in lines:
+        stamp = parse_date(line)
+        if not pd.isna(stamp):
+            return stamp
+    return pd.NaT
+
+
+# ---------------------------------------------------------------- level and place
+
+
+def _role_level(role: str | None, rules: Rules) -> str | None:
+    """Return the level implied by a speaker's role (省长 -> 省), longest role word first."""
+    if not role:
+        return None
+    for word in sorted(rules.roles, key=len, reverse=True):
+        if word in role:
+            return rules.roles[word]
+    return None
+
+
+def _title_level(text: str | None, rules: Rules) -> str | None:
+    """Return the level named first in a title or occasion (全区 -> 区), else None."""
+    if not text:
+        return None
+    hits = []
+    for level, cues in rules.levels.items():
+        hits += [(text.find(cue), -len(cue), level) for cue in cues["title"] if cue in text]
+    m = _CONGRESS.search(text)
+    if m and "全国人民代表大会" not in text:
+        hits.append((m.start(), -9, {"省": "省", "市": "市", "县": "县", "区": "区"}[m.group(1)]))
+    return min(hits)[2] if hits else None
+
+
+def _prefecture_context(body: str) -> bool:
+    """Return True when 地委/行署 run the meeting, so 全区 and 我区 mean the whole prefecture."""
+    prefecture_cues = body.count("地委") + body.count("行署") + body.count("地直")
+    return prefecture_cues >= 2 and body.count("区委") == body.count("地区委")
+
+
+def level_scores(body: str, rules: Rules | None = None) -> dict:
+    """Return weighted counts of level cues in a body (区 cues go to 地区 under 地委/行署)."""
+    rules = rules or load_rules()
+    scores = {
+        level: sum(body.count(cue) * w for cue, w in cues["body"].items())
+        for level, cues in rules.levels.items()
+    }
+    if _prefecture_context(body):
+        scores["地区"] += scores["区"]
+        scores["区"] = 0
+    elif not any(cue in body for cue in ("地委", "行署", "地直")):
+        scores["地区"] = 0
+    return scores
+
+
+def _level(title, occasion, role, body, rules: Rules) -> str | None:
+    """Return the speech level: role, then title/occasion cues, then a clear lead in the body."""
+    level = _role_level(role, rules) or _title_level(occasion, rules) or _title_level(title, rules)
+    scores = level_scores(body, rules)
+    if level == "区" and _prefecture_context(body):
+        return "地区"  # 全区 means the whole prefecture when 地委/行署 run the meeting
+    if level:
+        return level
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], LEVELS.index(kv[0])))
+    (best, top), (_, second) = ranked[0], ranked[1]
+    return best if top >= 4 and top >= 2 * second else None
+
+
+_PLACE_KINDS = {
+    "国家": (),
+    "省": (("province", ""),),
+    "地区": (("prefecture", ""),),
+    "市": (("prefecture", ""), ("county", "市")),
+    "县": (("county", "县"), ("county", "旗")),
+    "区": (("county", "区"),),
+}
+
+
+def _place_candidates(level: str | None, rules: Rules) -> tuple[dict, dict]:
+    """Return ({short: [full names]}, {full name: short}) for the gazetteer kinds of a level."""
+    if level in rules.cache:
+        return rules.cache[level]
+    kinds = _PLACE_KINDS.get(level) if level else None
+    if kinds is None:
+        kinds = [(k, "") for k in ("province", "prefecture", "county")] if not level else ()
+    shorts = {}
+    for kind, suffix in kinds:
+        for short, fulls in rules.places[kind].items():
+            fits = [f for f in fulls if f.endswith(suffix)]
+            if fits:
+                shorts.setdefault(short, []).extend(fits)
+    fulls = {f: short for short, names in shorts.items() for f in names if f != short}
+    rules.cache[level] = (shorts, fulls)
+    return shorts, fulls
+
+
+_TOWN = re.compile(rf"(?<![{HAN}])([{HAN}]{{2,3}}?)[镇乡](?:党委|政府|人民政府|人大)")
+_SUFFIX_CHAR = re.compile("[市区县州盟旗省]")
+MAX_PLACE_NAME = 12
+
+
+def _place_counts(text: str, level: str | None, rules: Rules) -> dict:
+    """Return {short name: mentions} counting full names and unambiguous bare short names."""
+    import rjieba  # loaded only when places are counted
+
+    shorts, fulls = _place_candidates(level, rules)
+    counts = {}
+    for token in rjieba.cut(text):
+        if token in shorts and token not in rules.ambiguous:
+            counts[token] = counts.get(token, 0) + 1
+    # full names (渝水区) end in a suffix character: look back from each one, longest first
+    for m in _SUFFIX_CHAR.finditer(text):
+        end = m.end()
+        for size in range(min(MAX_PLACE_NAME, end), 1, -1):
+            short = fulls.get(text[end - size : end])
+            if short:
+                counts[short] = counts.get(short, 0) + 1
+                break
+    return counts
+
+
+def _town(weighted_texts) -> str | None:
+    """Return the township named most often with 镇/乡 and its party or government, else None."""
+    totals = {}
+    for text, weight in weighted_texts:
+        for m in _TOWN.finditer(text or ""):
+            totals[m.group(1)] = totals.get(m.group(1), 0) + weight
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    return _leader(ranked, 1)
+
+
+def _leader(ranked: list, minimum: int) -> str | None:
+    """Return the first name of a ranked [(name, score)] list when it clearly leads."""
+    if not ranked or ranked[0][1] < minimum:
+        return None
+    second = ranked[1][1] if len(ranked) > 1 else 0
+    return ranked[0][0] if ranked[0][1] >= 2 * second else None
+
+
+def _place(weighted_texts, level, rules: Rules) -> str | None:
+    """Return the most mentioned gazetteer place of the speech's level, when it clearly leads."""
+    if level == "乡镇":
+        return _town(weighted_texts)
+    if not _place_candidates(level, rules)[0]:
+        return None
+    totals = {}
+    for text, weight in weighted_texts:
+        for short, n in _place_counts(text or "", level, rules).items():
+            totals[short] = totals.get(short, 0) + n * weight
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    return _leader(ranked, 1 if level else 3)
+
+
+# ---------------------------------------------------------------- public
+
+
+def extract_metadata(header_lines, body: str, context=(), rules: Rules | None = None) -> dict:
+    """Return title, speaker, date, published, occasion, level and place for one speech."""
+    rules = rules or load_rules()
+    lines = [str(x).strip() for x in header_lines if str(x).strip()]
+    plain = [x for x in lines if not _is_meta(x)]
+    title = _title(lines, rules)
+    speaker, role = None, None
+    for line in plain:
+        speaker, role = _speaker_in_line(line, rules)
+        if speaker:
+            break
+    if not speaker and title:
+        speaker, role = _speaker_in_title(title, rules)
+    if speaker and title:
+        # 徐文泊在全区三级干部大会上的讲话: the name is kept in speaker, not in the title
+        title = re.sub(rf"(^|——){re.escape(speaker)}(?:同志)?(?=在)", r"\1", title)
+    date = _first_date(plain)
+    if pd.isna(date):
+        m = _DATE_PAREN.match(body.lstrip())
+        date = parse_date(m.group()) if m else pd.NaT
+    published = _first_date([x for x in lines if _PUBLISH.search(x)] + [str(c) for c in context])
+    occasion = _occasion(title, plain, body)
+    level = _level(title, occasion, role, body, rules)
+    header_text = "\n".join(lines)
+    weighted = [(header_text, 5), ("\n".join(map(str, context)), 3), (body, 1)]
+    place = _place(weighted, level, rules)
+    out = dict(title=title, speaker=speaker, date=date, published=published)
+    out.update(occasion=occasion, level=level, place=place)
+    return {k: (pd.NA if v is None else v) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------- analyst overrides
+
+# columns an analyst may correct in metadata.csv (the text itself is never overridden)
+OVERRIDABLE = ("source", "part") + FIELDS + ("duplicate_of",)
+
+
+def _read_csv_text(path: Path) -> str:
+    """Return metadata.csv decoded as UTF-8 (with or without BOM) or else GB18030."""
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
+
+
+def _override_value(column: str, value: str, speech_id: str, problems: list, source: str):
+    """Return the typed override for one cell, or None (with a problem row) when it is unusable."""
+    if column in DATE_FIELDS:
+        stamp = parse_date(value)
+        if pd.isna(stamp):
+            problems.append(_problem(source, f"{speech_id}: {column} '{value}' is not a date"))
+            return None
+        return stamp
+    if column == "level" and value not in LEVELS:
+        allowed = "/".join(LEVELS)
+        problems.append(_problem(source, f"{speech_id}: level '{value}' is not one of {allowed}"))
+        return None
+    if column == "part":
+        if not value.isdigit():
+            problems.append(_problem(source, f"{speech_id}: part '{value}' is not a number"))
+            return None
+        return int(value)
+    return value
+
+
+def _problem(source: str, message: str, severity: str = "warning") -> dict:
+    """Return one problems row."""
+    return {"source": source, "severity": severity, "message": message}
+
+
+def apply_overrides(speeches: pd.DataFrame, path) -> tuple[pd.DataFrame, list[dict]]:
+    """Return speeches with metadata.csv cells applied (blank cells keep values) and problems."""
+    import io
+
+    path, out, problems = Path(path), speeches.copy(), []
+    source = path.name
+    if not path.is_file():
+        return out, [_problem(source, f"metadata file {path} does not exist", "error")]
+    table = pd.read_csv(io.StringIO(_read_csv_text(path)), dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    if "speech_id" not in table.columns:
+        return out, [
+            _problem(source, "metadata.csv has no speech_id column: nothing applied", "error")
+        ]
+    for column in table.columns:
+        if column != "speech_id" and column not in OVERRIDABLE:
+            problems.append(_problem(source, f"unknown column '{column}' ignored"))
+    columns = [c for c in table.columns if c in OVERRIDABLE]
+    index = {sid: i for i, sid in zip(out.index, out["speech_id"], strict=True)}
+    for _, row in table.iterrows():
+        sid = row["speech_id"].strip()
+        if sid not in index:
+            problems.append(_problem(source, f"unknown speech_id '{sid}' ignored"))
+            continue
+        for column in columns:
+            value = row[column].strip()
+            typed = _override_value(column, value, sid, problems, source) if value else None
+            if typed is not None:
+                out[column] = (
+                    out[column].astype("object") if column not in DATE_FIELDS else out[column]
+                )
+                out.at[index[sid], column] = typed
+    return out, problems

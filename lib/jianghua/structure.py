@@ -1,0 +1,203 @@
+"""Speech structure: numbered section headings (一、 / (一) / 一是) and checks on them."""
+
+import re
+from dataclasses import dataclass, field
+
+NUMERALS = "一二三四五六七八九十"
+_N = f"[{NUMERALS}]{{1,3}}"
+_SPACE = "[ \\t\\u3000\\xa0]*"
+_LINE_START = rf"(?:^|(?<=\n)){_SPACE}"
+_SENTENCE_START = rf"(?:^|(?<=[\n。!?！？;；:：])){_SPACE}"
+_L1 = re.compile(rf"{_LINE_START}(?P<label>{_N})[、.．]")
+_L2 = re.compile(rf"(?:{_LINE_START}|(?<=[:：]))[(（](?P<label>{_N})[)）]")
+_L3 = re.compile(
+    rf"{_SENTENCE_START}(?:(?P<label>{_N})(?P<style>是|要)"
+    rf"|第(?P<label2>{_N})(?P<style2>[,，、:：]))"
+)
+# 一、二季度 / 一、二、三产业: a list of numerals, not a heading
+_NUMERAL_LIST = re.compile(rf"[{NUMERALS}]+(?:、|季|产|类|级|等|期|线|批|次)")
+_HEADING_END = re.compile(r"[。!?！？;；\n]")
+_ANNOUNCE = re.compile(
+    r"(?:讲|谈|提|说|强调|讲讲|谈谈)(?:以下)?(?P<n>[两二三四五六七八九十])"
+    r"(?P<what>点意见|个问题|个方面的意见|个方面意见|个方面的问题|个方面的内容|个方面|层意思"
+    r"|点看法|点体会|点要求|点建议|点)"
+)
+_NUMBER = re.compile("[二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九]")
+MAX_HEADING = 60
+MAX_GAP = 2  # a forward jump of up to two numbers is kept (text lost), with a warning
+
+
+def numeral_value(label: str) -> int:
+    """Return the number written by a Chinese numeral label (一 -> 1, 十二 -> 12, 二十 -> 20)."""
+    digits = {c: i + 1 for i, c in enumerate(NUMERALS[:9])}
+    if not _NUMBER.fullmatch(label):
+        return -1
+    if "十" in label:
+        tens, _, ones = label.partition("十")
+        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+    return digits[label]
+
+
+def _heading(body: str, start: int, level: int) -> str:
+    """Return the heading text that begins at start: up to 。 or line end, run-on text cut off."""
+    m = _HEADING_END.search(body, start)
+    end = m.start() if m else len(body)
+    text = body[start:end].strip()
+    if level == 1:
+        # 二、共克时艰,…活动 新的一年,…: a level-1 heading that runs on after a space
+        run_on = re.search(r"[ \u3000\xa0]+(?=\S.{19,})", text)
+        if run_on and run_on.start() >= 2:
+            text = text[: run_on.start()]
+    if len(text) > MAX_HEADING:
+        comma = re.search(r"[,，:：]", text)
+        text = text[: comma.start()] if comma and comma.start() >= 2 else text[:MAX_HEADING]
+    return text.strip()
+
+
+def _candidates(body: str) -> list[dict]:
+    """Return every numbered marker that could open a section, in text order."""
+    found = []
+    for level, pattern in ((1, _L1), (2, _L2), (3, _L3)):
+        for m in pattern.finditer(body):
+            groups = m.groupdict()
+            label = groups["label"] or groups.get("label2")
+            style = "第" if groups.get("label2") else groups.get("style") or ""
+            if level == 1 and _NUMERAL_LIST.match(body, m.end()):
+                continue
+            number = numeral_value(label)
+            if number < 1:
+                continue
+            start = m.start() + len(m.group()) - len(m.group().lstrip(" \t\u3000\xa0"))
+            found.append(
+                dict(
+                    level=level,
+                    label=label,
+                    number=number,
+                    style=style,
+                    start=start,
+                    text_start=m.end(),
+                )
+            )
+    return sorted(found, key=lambda c: (c["start"], c["level"]))
+
+
+@dataclass
+class _Scan:
+    sections: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def _describe(c: dict) -> str:
+    """Return how a marker is written in the text, e.g. 三、 or (三) or 三是."""
+    if c["level"] == 1:
+        return f"{c['label']}、"
+    if c["level"] == 2:
+        return f"({c['label']})"
+    return f"第{c['label']}" if c["style"] == "第" else f"{c['label']}{c['style']}"
+
+
+def _accept(c: dict, last: dict, parent: str, notes: list) -> bool:
+    """Return True when a marker continues its parent's numbering; note skips and repeats."""
+    level, number = c["level"], c["number"]
+    prev = last.get(level)
+    if level == 3:
+        # a new list may start at 一 anywhere; later items must follow in the same style
+        return number == 1 or (prev is not None and prev == (c["style"], number - 1))
+    expected = (prev or 0) + 1
+    if number == expected:
+        return True
+    where = f"under {parent}" if parent else "at the top level"
+    if expected < number <= expected + MAX_GAP:
+        before = f"{_describe({**c, 'label': _label(prev)})}" if prev else "the start"
+        notes.append(
+            f"level-{level} numbering {where} jumps from {before} to {_describe(c)} "
+            f"(char {c['start']}): a heading may be missing"
+        )
+        return True
+    notes.append(
+        f"level-{level} heading {_describe(c)} {where} (char {c['start']}) is out of sequence "
+        f"(expected {_describe({**c, 'label': _label(expected)})}) and was not counted as a section"
+    )
+    return False
+
+
+def _label(number: int) -> str:
+    """Return the Chinese numeral for 1..99."""
+    units = " 一二三四五六七八九"
+    if number < 10:
+        return units[number]
+    tens, ones = divmod(number, 10)
+    return ("" if tens == 1 else units[tens]) + "十" + (units[ones] if ones else "")
+
+
+def _scan(body: str) -> _Scan:
+    """Return the accepted sections of a body and notes on numbering that was skipped."""
+    scan, last, parents = _Scan(), {}, {1: "", 2: ""}
+    for c in _candidates(body):
+        level = c["level"]
+        parent = parents[2] or parents[1] if level == 3 else parents[1] if level == 2 else ""
+        if not _accept(c, last, parent, scan.notes):
+            continue
+        if level < 3:
+            last[level] = c["number"]
+            for deeper in range(level + 1, 4):
+                last.pop(deeper, None)
+            parents[level] = _describe(c)
+            if level == 1:
+                parents[2] = ""
+        else:
+            last[3] = (c["style"], c["number"])
+        heading = _heading(body, c["text_start"], level)
+        scan.sections.append(dict(level=level, label=c["label"], heading=heading, start=c["start"]))
+    for i, s in enumerate(scan.sections):
+        nxt = (t["start"] for t in scan.sections[i + 1 :] if t["level"] <= s["level"])
+        s["end"] = next(nxt, len(body))
+    return scan
+
+
+def find_sections(body: str) -> list[dict]:
+    """Return the body's numbered sections as dicts of level, label, heading, start, end."""
+    return _scan(body).sections
+
+
+def _announced(body: str, sections: list[dict]):
+    """Return the match announcing the number of parts (讲三点意见) before the first heading."""
+    first = min((s["start"] for s in sections), default=min(len(body), 1500))
+    matches = list(_ANNOUNCE.finditer(body, 0, first))
+    return matches[-1] if matches else None
+
+
+def check_structure(body: str, sections: list[dict]) -> list[str]:
+    """Return plain-language warnings about a body's section structure (empty when fine)."""
+    warnings = list(_scan(body).notes)
+    m = _announced(body, sections)
+    levels = sorted({s["level"] for s in sections if s["level"] < 3})
+    if m:
+        top = levels[0] if levels else 1
+        n = numeral_value(m.group("n").replace("两", "二"))
+        count = sum(1 for s in sections if s["level"] == top)
+        if count != n:
+            hint = "text may be truncated" if count < n else "extra headings or a wrong count"
+            warnings.append(
+                f"announces {m.group('n')}{m.group('what')} but has {count} level-{top} "
+                f"sections: {hint}"
+            )
+    for i, s in enumerate(sections[:-1]):
+        child = sections[i + 1]
+        if s["level"] + 1 == child["level"] and s["heading"] and s["heading"] == child["heading"]:
+            warnings.append(
+                f"heading {s['label']} repeats the heading of its first subsection "
+                f"(char {s['start']}): the copy may have lost the real heading"
+            )
+    return warnings
+
+
+def outline(sections, max_level: int = 2) -> str:
+    """Return section headings as an indented outline, one heading a line (一、… / (一)…)."""
+    rows = sections.to_dict("records") if hasattr(sections, "to_dict") else list(sections)
+    lines = []
+    for s in sorted(rows, key=lambda r: (r["start"], r["level"])):
+        if s["level"] <= max_level:
+            marker = {1: "{}、", 2: "({})", 3: "{}是"}[s["level"]].format(s["label"])
+            lines.append("  " * (s["level"] - 1) + marker + s["heading"])
+    return "\n".join(lines)

@@ -1,0 +1,170 @@
+"""Structure: numbered section headings and the warnings about them."""
+
+from jianghua.structure import check_structure, find_sections, numeral_value, outline
+
+
+def _outline(sections, max_level=2):
+    return [(s["level"], s["label"], s["heading"]) for s in sections if s["level"] <= max_level]
+
+
+def test_numeral_value():
+    assert [numeral_value(x) for x in ("一", "九", "十", "十二", "二十", "二十三")] == [
+        1,
+        9,
+        10,
+        12,
+        20,
+        23,
+    ]
+
+
+def test_three_levels_with_offsets_and_ends():
+    body = (
+        "同志们:\n下面,我讲两点意见。\n一、认清形势\n(一)成绩。一是增长快。二是结构优。\n"
+        "(二)问题。\n二、狠抓落实\n要真抓实干。"
+    )
+    sections = find_sections(body)
+    assert _outline(sections, 3) == [
+        (1, "一", "认清形势"),
+        (2, "一", "成绩"),
+        (3, "一", "增长快"),
+        (3, "二", "结构优"),
+        (2, "二", "问题"),
+        (1, "二", "狠抓落实"),
+    ]
+    first, sub, item = sections[0], sections[1], sections[2]
+    assert body[first["start"] :].startswith("一、认清形势")
+    assert first["end"] == body.index("二、狠抓落实")
+    assert sub["end"] == body.index("(二)问题")
+    assert item["end"] == body.index("二是结构优")
+    assert sections[-1]["end"] == len(body)
+    assert check_structure(body, sections) == []
+
+
+def test_run_on_headings_are_cut_at_the_sentence_or_space():
+    body = (
+        "一、进一步提高执行能力\n(一)要提升精神区位抓落实。省委书记曾指出:要弥补。\n"
+        "二、共克时艰,全面深入开展“三服务”活动 新的一年,我们面临的任务很重,要干的工作很多。"
+    )
+    assert _outline(find_sections(body)) == [
+        (1, "一", "进一步提高执行能力"),
+        (2, "一", "要提升精神区位抓落实"),
+        (1, "二", "共克时艰,全面深入开展“三服务”活动"),
+    ]
+
+
+def test_numbers_inside_sentences_and_lists_are_not_headings():
+    body = (
+        "一、抓经济\n一、二季度经济回暖,统一是前提。要把三、四月份抓好。\n"
+        "他说一是一,二是二。\n二、抓党建\n"
+    )
+    assert _outline(find_sections(body), 3) == [(1, "一", "抓经济"), (1, "二", "抓党建")]
+
+
+def test_full_width_brackets_and_restart_under_new_parent():
+    body = "一、甲\n（一）甲一\n（二）甲二\n二、乙\n（一）乙一\n"
+    assert [(s["level"], s["label"]) for s in find_sections(body)] == [
+        (1, "一"),
+        (2, "一"),
+        (2, "二"),
+        (1, "二"),
+        (2, "一"),
+    ]
+
+
+def test_skipped_and_repeated_numbers_are_warned():
+    body = "一、甲\n(一)甲一\n(三)甲三\n(三)又一个甲三\n二、乙\n"
+    sections = find_sections(body)
+    assert [(s["level"], s["label"]) for s in sections] == [
+        (1, "一"),
+        (2, "一"),
+        (2, "三"),
+        (1, "二"),
+    ]
+    warnings = check_structure(body, sections)
+    assert len(warnings) == 2
+    assert "jumps from (一) to (三)" in warnings[0]
+    assert "(三) under 一、" in warnings[1] and "not counted as a section" in warnings[1]
+
+
+def test_announced_count_mismatch_is_warned():
+    body = "同志们:\n下面,我讲四点意见。\n一、甲\n内容。\n二、乙\n内容。\n三、丙\n内容。"
+    assert check_structure(body, find_sections(body)) == [
+        "announces 四点意见 but has 3 level-1 sections: text may be truncated"
+    ]
+
+
+def _sections(seed_corpus, seed_ids, key):
+    df = seed_corpus.sections
+    return df[df.speech_id == seed_ids[key]].sort_values("start").to_dict("records")
+
+
+def _problems(seed_corpus, prefix):
+    df = seed_corpus.problems
+    return list(df[df.source.str.startswith(prefix)].message)
+
+
+def test_seed_000_sections_and_truncation_warning(seed_corpus, seed_ids):
+    sections = _sections(seed_corpus, seed_ids, "000-1")
+    assert [s["heading"] for s in sections if s["level"] == 1] == [
+        "执行力就是竞争力",
+        "执行力就是落实力",
+    ]
+    # (一) after a colon mid-line still opens the first subsection of 二、
+    level2 = [s["label"] for s in sections if s["level"] == 2]
+    assert level2 == ["一", "二", "三", "四", "一", "二"]
+    assert "announces 三点意见 but has 2 level-1 sections: text may be truncated" in _problems(
+        seed_corpus, "000"
+    )
+
+
+def test_seed_001_run_on_subsections(seed_corpus, seed_ids):
+    sections = _sections(seed_corpus, seed_ids, "001-1")
+    assert [s["heading"] for s in sections if s["level"] == 2] == [
+        "要提升精神区位抓落实",
+        "要加强工作谋划抓落实",
+        "要坚持雷厉风行抓落实",
+        "要加强团结协作抓落实",
+    ]
+    assert any("announces 三个方面的意见 but has 1" in m for m in _problems(seed_corpus, "001"))
+
+
+def test_seed_002_003_004_level_one_counts(seed_corpus, seed_ids):
+    counts = {
+        key: sum(1 for s in _sections(seed_corpus, seed_ids, key) if s["level"] == 1)
+        for key in ("002-1", "003-1", "004-1")
+    }
+    assert counts == {"002-1": 2, "003-1": 3, "004-1": 3}
+    first = _sections(seed_corpus, seed_ids, "003-1")
+    assert [s["heading"] for s in first if s["level"] == 1] == [
+        "肯定成绩,进一步增强机关作风建设的紧迫感责任感",
+        "共克时艰,全面深入开展“三服务”活动",
+        "崇尚实干,大力弘扬求真务实之风",
+    ]
+
+
+def test_seed_sections_point_into_text(seed_corpus):
+    texts = dict(zip(seed_corpus.speeches.speech_id, seed_corpus.speeches.text, strict=True))
+    for s in seed_corpus.sections.to_dict("records"):
+        text = texts[s["speech_id"]]
+        assert 0 <= s["start"] < s["end"] <= len(text)
+        assert text[s["start"] :].lstrip("(（第").startswith(s["label"])
+
+
+def test_seed_003_part_2_numbering_warnings(seed_corpus):
+    messages = _problems(seed_corpus, "003")
+    assert any(
+        "part 2: level-2 numbering under 四、 jumps from (一) to (三)" in m for m in messages
+    )
+    assert any("part 4: announces 四点意见 but has 1 level-1 sections" in m for m in messages)
+
+
+def test_outline_of_seed_003_part_1(seed_corpus, seed_ids):
+    df = seed_corpus.sections
+    text = outline(df[df.speech_id == seed_ids["003-1"]])
+    assert text.splitlines()[:3] == [
+        "一、肯定成绩,进一步增强机关作风建设的紧迫感责任感",
+        "二、共克时艰,全面深入开展“三服务”活动",
+        "  (一)服务企业,大力帮扶企业发展",
+    ]
+    assert len(text.splitlines()) == 6
