@@ -1,0 +1,898 @@
+"""Figures: house style, the Chinese font, save_figure, word clouds and one plot per table.
+
+Every plot function takes one of the tidy tables fixed by the contract, draws on `ax` (or a
+new figure) and returns the Axes (faceted plots return the array of Axes). Nothing here
+changes matplotlib's state on import: call `apply_style()` first (plot functions call it for
+you when it has not been applied yet).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from jianghua import config
+
+# Preferred installed CJK families, best first; the first one found on the system wins.
+SYSTEM_CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+)
+# Okabe-Ito colours: distinguishable for colour-blind readers and in greyscale print.
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#7F7F7F",
+    "#000000",
+)
+SVG_HASHSALT = "jianghua"
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Names that say nothing about the content ("fig3", "plot-1") are refused on purpose.
+GENERIC_NAME = re.compile(r"^(?:fig|figure|plot|image|img|chart|untitled|test)-?\d*$")
+MAX_GROUPS = 8
+
+
+def _colour(i: int) -> str:
+    """Return the palette colour of category i (the palette repeats after 8)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def _line_style(i: int) -> str:
+    """Return a line style telling apart categories that share a colour (9th and later)."""
+    return ("-", "--", ":", "-.")[(i // len(PALETTE)) % 4]
+
+
+def _hatch(i: int) -> str | None:
+    """Return a bar hatch telling apart categories that share a colour (9th and later)."""
+    return (None, "//", "..", "xx")[(i // len(PALETTE)) % 4]
+
+
+# ---------------------------------------------------------------- fonts and style
+
+
+def chinese_font(font: str | os.PathLike | None = None) -> Path:
+    """Return the path of the CJK font file: argument/JIANGHUA_FONT, else system, else mplfonts."""
+    spec = font or os.environ.get("JIANGHUA_FONT")
+    if spec:
+        return _explicit_font(str(spec))
+    return _system_cjk_font() or _mplfonts_font()
+
+
+def _explicit_font(spec: str) -> Path:
+    """Return the font file named by a path or a family name, or raise naming the setting."""
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return path.resolve()
+    found = _installed_family(spec)
+    if found is None:
+        raise ValueError(
+            f"font {spec!r} (argument or JIANGHUA_FONT) is neither a font file nor an installed "
+            "font family; give a path to a .ttf/.otf/.ttc file or an installed family name"
+        )
+    return found
+
+
+def _installed_family(family: str) -> Path | None:
+    """Return the regular-weight file of an installed family (case-insensitive), if any."""
+    from matplotlib import font_manager
+
+    wanted = family.casefold()
+    hits = [f for f in font_manager.fontManager.ttflist if f.name.casefold() == wanted]
+    if not hits:
+        return None
+    # Prefer upright regular weight; the file name breaks ties so the choice is stable.
+    best = min(hits, key=lambda f: (f.style != "normal", abs(_weight(f.weight) - 400), f.fname))
+    return Path(best.fname)
+
+
+def _weight(weight) -> int:
+    """Return a numeric font weight from matplotlib's int-or-name weight."""
+    from matplotlib.font_manager import weight_dict
+
+    return weight if isinstance(weight, int) else weight_dict.get(weight, 400)
+
+
+def _system_cjk_font() -> Path | None:
+    """Return the best installed CJK font file known to matplotlib's font manager, if any."""
+    for family in SYSTEM_CJK_FAMILIES:
+        found = _installed_family(family)
+        if found is not None:
+            return found
+    return None
+
+
+def _mplfonts_font() -> Path:
+    """Return Noto Sans CJK SC shipped by the mplfonts package."""
+    import mplfonts
+
+    path = Path(mplfonts.__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no CJK font: none installed on the system and mplfonts lacks {path}; "
+            "set JIANGHUA_FONT to a font file"
+        )
+    return path
+
+
+def font_family(path: str | os.PathLike) -> str:
+    """Return the family name matplotlib reads from a font file."""
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(fname=str(path)).get_name()
+
+
+def apply_style(font: str | os.PathLike | None = None) -> str:
+    """Return the CJK family name after registering it and setting the house rcParams."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    path = chinese_font(font)
+    font_manager.fontManager.addfont(str(path))
+    family = font_family(path)
+    mpl.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": [family, "DejaVu Sans"],
+            "font.size": 10,
+            "axes.titlesize": 12,
+            "axes.labelsize": 10,
+            "xtick.labelsize": 9,
+            "ytick.labelsize": 9,
+            "legend.fontsize": 9,
+            "figure.titlesize": 13,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.unicode_minus": False,
+            "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
+            "figure.dpi": 100,
+            "savefig.dpi": 300,
+            "savefig.bbox": "tight",
+            "svg.fonttype": "path",
+            "svg.hashsalt": SVG_HASHSALT,
+            "image.cmap": "Blues",
+        }
+    )
+    return family
+
+
+def _ensure_style() -> None:
+    """Apply the house style unless apply_style() has already run (its svg.hashsalt says so)."""
+    import matplotlib as mpl
+
+    if mpl.rcParams["svg.hashsalt"] != SVG_HASHSALT:
+        apply_style()
+
+
+def _axes(ax, size=(7, 5)):
+    """Return ax, or the Axes of a new figure in the house style."""
+    import matplotlib.pyplot as plt
+
+    _ensure_style()
+    if ax is not None:
+        return ax
+    _, new = plt.subplots(figsize=size, layout="constrained")
+    return new
+
+
+def _facets(k: int, axes=None, ncols=3, size=(3.2, 2.8), sharex=False):
+    """Return a flat array of k Axes (extra panels hidden) for small multiples."""
+    import matplotlib.pyplot as plt
+
+    _ensure_style()
+    if axes is not None:
+        flat = np.asarray(axes).ravel()
+        if len(flat) < k:
+            raise ValueError(f"need {k} axes for {k} panels, got {len(flat)}")
+        return flat[:k]
+    ncols = max(1, min(ncols, k))
+    nrows = -(-k // ncols)
+    _, grid = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(size[0] * ncols, size[1] * nrows),
+        layout="constrained",
+        sharex=sharex,
+        squeeze=False,
+    )
+    flat = grid.ravel()
+    for extra in flat[k:]:
+        extra.set_visible(False)
+    return flat[:k]
+
+
+# ---------------------------------------------------------------- labels and checks
+
+
+def short_id(speech_id: str) -> str:
+    """Return a short label for a speech id: "003_a5a9ba5a6d09eae4-4" -> "003-4"."""
+    text = str(speech_id)
+    match = re.match(r"^([^_]+)_[0-9a-f]{6,}-(\d+)$", text)
+    if match:
+        return f"{match.group(1)}-{match.group(2)}"
+    return text if len(text) <= 18 else text[:17] + "…"
+
+
+def short_ids(ids) -> list[str]:
+    """Return short labels for ids, keeping the full ids if shortening would merge two."""
+    ids = [str(i) for i in ids]
+    short = [short_id(i) for i in ids]
+    return short if len(set(short)) == len(set(ids)) else ids
+
+
+def slug(value) -> str:
+    """Return a file-name-safe form: speech ids shortened, Chinese as toneless pinyin."""
+    from pypinyin import lazy_pinyin
+
+    text = short_id(value) if re.search(r"_[0-9a-f]{6,}-\d+$", str(value)) else str(value)
+    # Each Han character becomes one pinyin syllable; words stay together ("发展" -> "fazhan").
+    words = re.findall(r"[\u3400-\u9fff]+|[A-Za-z0-9]+", text)
+    parts = ["".join(lazy_pinyin(w)) if not w.isascii() else w for w in words]
+    result = "-".join(p.lower() for p in parts if p)
+    if not result:
+        raise ValueError(f"cannot make a figure-name part from {value!r}")
+    return result
+
+
+def _figure_of(obj):
+    """Return the Figure of a Figure, an Axes or an array of Axes."""
+    first = np.asarray(obj, dtype=object).ravel()[0] if not hasattr(obj, "savefig") else obj
+    return getattr(first, "figure", None) or first
+
+
+def close(ax_or_fig) -> None:
+    """Close the figure holding an Axes (or the figure itself) to free memory in loops."""
+    import matplotlib.pyplot as plt
+
+    plt.close(_figure_of(ax_or_fig))
+
+
+def _require(df: pd.DataFrame, columns, what: str) -> None:
+    """Raise a ValueError naming the missing columns of a contract table."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} table lacks column(s) {missing}; has {list(df.columns)}")
+    if df.empty:
+        raise ValueError(f"{what} table is empty: nothing to draw")
+
+
+def _top(df: pd.DataFrame, value: str, label: str, n: int) -> pd.DataFrame:
+    """Return the n rows with the largest value, ties broken by label."""
+    return df.sort_values([value, label], ascending=[False, True], kind="mergesort").head(n)
+
+
+def _single_group(freq: pd.DataFrame, what="frequency") -> pd.DataFrame:
+    """Return freq, refusing a grouped table whose terms repeat across groups."""
+    if freq["term"].duplicated().any():
+        raise ValueError(
+            f"{what} table has repeated terms (grouped by another column?): filter one group "
+            "first, or use plot_top_terms_by"
+        )
+    return freq
+
+
+# ---------------------------------------------------------------- saving
+
+
+def _validate_name(name: str) -> None:
+    """Raise unless name is content-like: lowercase ascii letters, digits and hyphens."""
+    if not NAME_PATTERN.match(name or ""):
+        raise ValueError(
+            f"figure name {name!r} must be lowercase ascii letters, digits and single hyphens, "
+            "named for its content, e.g. 'freq-top20-all'"
+        )
+    if GENERIC_NAME.match(name):
+        raise ValueError(
+            f"figure name {name!r} says nothing about the content; e.g. 'freq-top20-all'"
+        )
+
+
+def _notebook_source() -> str | None:
+    """Return the notebook named by JIANGHUA_NOTEBOOK, relative to the project when inside it."""
+    value = os.environ.get("JIANGHUA_NOTEBOOK")
+    if not value:
+        return None
+    path = Path(value)
+    if path.is_absolute():
+        try:
+            return path.resolve().relative_to(config.PROJ_ROOT).as_posix()
+        except ValueError:
+            return path.as_posix()
+    return path.as_posix()
+
+
+def _write_data(data, path: Path) -> None:
+    """Write the table behind a figure as UTF-8 CSV with a BOM, so Excel shows the Chinese."""
+    frame = data.to_frame() if isinstance(data, pd.Series) else pd.DataFrame(data)
+    keep_index = not isinstance(frame.index, pd.RangeIndex)
+    frame.to_csv(path, index=keep_index, encoding="utf-8-sig", lineterminator="\n")
+
+
+def save_figure(fig, name: str, data=None, caption: str | None = None, figures_dir=None) -> dict:
+    """Return the paths written: <name>.png (300 dpi), .svg, .csv (with data) and .json sidecar."""
+    _validate_name(name)
+    folder = config.figures_dir(figures_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    fig = _figure_of(fig)  # an Axes or the array from a faceted plot is accepted too
+    paths = {"png": folder / f"{name}.png", "svg": folder / f"{name}.svg"}
+    # Metadata without version/date keeps reruns byte-identical.
+    fig.savefig(paths["png"], dpi=300, metadata={"Software": None})
+    fig.savefig(paths["svg"], metadata={"Date": None, "Creator": "jianghua"})
+    csv = folder / f"{name}.csv"
+    if data is not None:
+        _write_data(data, csv)
+        paths["csv"] = csv
+    elif csv.exists():
+        csv.unlink()  # a stale table from an earlier run would mislead the reader
+    sidecar = {
+        "name": name,
+        "caption": caption,
+        "source": _notebook_source(),
+        "files": {kind: p.name for kind, p in paths.items()},
+    }
+    paths["json"] = folder / f"{name}.json"
+    text = json.dumps(sidecar, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    paths["json"].write_text(text, encoding="utf-8")
+    return paths
+
+
+# ---------------------------------------------------------------- word clouds
+
+
+def _circle_mask(size=800) -> np.ndarray:
+    """Return a square mask array that keeps a centred disc (255 = blocked, wordcloud's rule)."""
+    yy, xx = np.mgrid[:size, :size]
+    radius = size / 2 - 2
+    outside = (xx - size / 2) ** 2 + (yy - size / 2) ** 2 > radius**2
+    return np.where(outside, 255, 0).astype(np.uint8)
+
+
+def _load_mask(mask):
+    """Return a mask array from None, "circle", an image path or an array."""
+    if mask is None:
+        return None
+    if isinstance(mask, str) and mask == "circle":
+        return _circle_mask()
+    if isinstance(mask, (str, os.PathLike)):
+        from PIL import Image
+
+        with Image.open(mask) as image:
+            return np.asarray(image.convert("L"))
+    return np.asarray(mask)
+
+
+def _rank_colours(frequencies: dict):
+    """Return a wordcloud color_func giving neighbouring ranks different dark viridis shades."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    # Stop at 0.75: the yellow end of viridis is unreadable on white.
+    shades = [to_hex(colormaps["viridis"](x)) for x in (0.0, 0.45, 0.2, 0.65, 0.3, 0.75)]
+    order = sorted(frequencies, key=lambda t: (-frequencies[t], t))
+    shade = {t: shades[i % len(shades)] for i, t in enumerate(order)}
+
+    def colour(word, **_):
+        return shade[word]
+
+    return colour
+
+
+def _cloud(frequencies: dict, mask, random_state: int, color_func=None, max_words=200, font=None):
+    """Return a WordCloud laid out from {term: weight} with the Chinese font."""
+    from wordcloud import WordCloud
+
+    mask = _load_mask(mask)
+    size = {} if mask is not None else {"width": 1200, "height": 800}
+    cloud = WordCloud(
+        font_path=str(chinese_font(font)),
+        random_state=random_state,
+        background_color="white",
+        mask=mask,
+        max_words=max_words,
+        # wordcloud turns vertical words on their side, which reads badly in Chinese.
+        prefer_horizontal=1.0,
+        relative_scaling=0.5,
+        color_func=color_func or _rank_colours(frequencies),
+        collocations=False,
+        **size,
+    )
+    return cloud.generate_from_frequencies(frequencies)
+
+
+def plot_wordcloud(freq, n=200, ax=None, mask=None, random_state=42, value="count", font=None):
+    """Return Axes showing a word cloud of the n most frequent terms of a frequency table."""
+    _require(freq, ["term", value], "frequency")
+    top = _top(_single_group(freq), value, "term", n)
+    top = top[top[value] > 0]
+    if top.empty:
+        raise ValueError(f"no term has a positive {value}: nothing to draw")
+    # Insertion order follows the stable ranking, so layout is reproducible.
+    weights = {str(t): float(v) for t, v in zip(top["term"], top[value], strict=True)}
+    cloud = _cloud(weights, mask, random_state, max_words=n, font=font)
+    ax = _axes(ax, size=(8, 5.5))
+    ax.imshow(cloud.to_array(), interpolation="bilinear")
+    ax.set_axis_off()
+    return ax
+
+
+def _comparison_weights(terms: pd.DataFrame) -> tuple[dict, dict, list]:
+    """Return ({term: score}, {term: group}, groups) keeping each term's highest-scoring group."""
+    pos = terms[terms["score"] > 0].copy()
+    if pos.empty:
+        raise ValueError("no term has a positive score: nothing is over-represented")
+    pos["group"] = pos["group"].astype(str)
+    pos = pos.sort_values(["score", "group", "term"], ascending=[False, True, True])
+    best = pos.drop_duplicates("term", keep="first")
+    weights = {str(t): float(s) for t, s in zip(best["term"], best["score"], strict=True)}
+    owner = {str(t): g for t, g in zip(best["term"], best["group"], strict=True)}
+    return weights, owner, sorted(terms["group"].astype(str).unique())
+
+
+def plot_comparison_cloud(
+    terms, ax=None, max_groups=MAX_GROUPS, random_state=42, mask=None, font=None
+):
+    """Return Axes with one cloud of group-typical terms, sized by score, coloured by group."""
+    from matplotlib.patches import Patch
+
+    _require(terms, ["group", "term", "score"], "comparison terms")
+    n_groups = terms["group"].nunique()
+    if n_groups > min(max_groups, MAX_GROUPS):
+        raise ValueError(
+            f"{n_groups} groups is too many for one comparison cloud (at most "
+            f"{min(max_groups, MAX_GROUPS)}): merge groups or compare fewer"
+        )
+    weights, owner, groups = _comparison_weights(terms)
+    colours = {g: PALETTE[i] for i, g in enumerate(groups)}
+
+    def colour(word, **_):
+        return colours[owner[word]]
+
+    cloud = _cloud(weights, mask, random_state, colour, max_words=len(weights), font=font)
+    ax = _axes(ax, size=(8, 6))
+    ax.imshow(cloud.to_array(), interpolation="bilinear")
+    ax.set_axis_off()
+    handles = [Patch(color=colours[g], label=g) for g in groups]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return ax
+
+
+# ---------------------------------------------------------------- corpus and frequency tables
+
+
+def _barh(ax, labels, values, color=PALETTE[0], xlabel=""):
+    """Draw horizontal bars with the first label at the top; return ax."""
+    y = np.arange(len(labels))
+    ax.barh(y, values, color=color)
+    ax.set_yticks(y, labels=list(labels))
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    return ax
+
+
+VALUE_LABELS = {
+    "count": "出现次数 (count)",
+    "per_10k": "每万词 (per 10k tokens)",
+    "per_1k": "每千词 (per 1k tokens)",
+    "per_1k_chars": "每千字 (per 1k chars)",
+}
+
+
+def plot_corpus_overview(speeches, removed=None, ax=None):
+    """Return Axes with one bar per speech (characters kept), duplicates greyed and marked."""
+    _require(speeches, ["speech_id", "n_chars"], "speeches")
+    ids = list(speeches["speech_id"])
+    labels = short_ids(ids)
+    titles = speeches["title"].tolist() if "title" in speeches else [None] * len(ids)
+    names = [
+        lab if pd.isna(t) else f"{lab} {str(t)[:14]}" for lab, t in zip(labels, titles, strict=True)
+    ]
+    dup = speeches["duplicate_of"].tolist() if "duplicate_of" in speeches else [pd.NA] * len(ids)
+    colours = [PALETTE[6] if pd.notna(d) else PALETTE[0] for d in dup]
+    ax = _axes(ax, size=(8, max(3, 0.32 * len(ids) + 1.2)))
+    _barh(ax, names, speeches["n_chars"], color=colours, xlabel="字数 (characters after cleaning)")
+    for y, (n, d) in enumerate(zip(speeches["n_chars"], dup, strict=True)):
+        note = f" {n:,}" + ("" if pd.isna(d) else f"  重复 (duplicate of {short_id(d)})")
+        ax.annotate(note, (n, y), va="center", fontsize=7)
+    n_removed = 0 if removed is None else len(removed)
+    ax.set_title(f"语料概览：{len(ids)} 篇讲话，清理 {n_removed} 处杂项 (corpus overview)")
+    return ax
+
+
+def plot_top_terms(freq, n=20, value="count", ax=None):
+    """Return Axes with horizontal bars of the n top terms by count or per_10k."""
+    _require(freq, ["term", value], "frequency")
+    top = _top(_single_group(freq), value, "term", n)
+    ax = _axes(ax, size=(6, max(3, 0.28 * len(top) + 1)))
+    _barh(ax, top["term"], top[value], xlabel=VALUE_LABELS.get(value, value))
+    ax.set_title(f"高频词 top {len(top)}")
+    return ax
+
+
+def plot_top_terms_by(freq, by, n=10, value="count", axes=None, ncols=3):
+    """Return the array of Axes: one panel of top-n terms per group of column `by`."""
+    _require(freq, [by, "term", value], "frequency")
+    groups = sorted(freq[by].dropna().unique(), key=str)
+    # A common scale only makes sense for normalised rates; raw counts differ by group size.
+    panels = _facets(len(groups), axes, ncols=ncols, size=(3.2, 0.25 * n + 1.2))
+    for ax, group in zip(panels, groups, strict=True):
+        top = _top(freq[freq[by] == group], value, "term", n)
+        _barh(ax, top["term"], top[value], color=PALETTE[0], xlabel=VALUE_LABELS.get(value, value))
+        ax.set_title(short_id(group) if by == "speech_id" else str(group))
+    if value != "count":
+        hi = max(a.get_xlim()[1] for a in panels)
+        for ax in panels:
+            ax.set_xlim(0, hi)
+    return panels
+
+
+def plot_dispersion(disp, ax=None, terms=None):
+    """Return Axes with an x-ray plot: one row per speech x term, a tick at each position 0..1."""
+    _require(disp, ["speech_id", "term", "position"], "dispersion")
+    term_order = list(terms) if terms is not None else list(dict.fromkeys(disp["term"]))
+    speeches = list(dict.fromkeys(disp["speech_id"]))
+    labels = dict(zip(speeches, short_ids(speeches), strict=True))
+    rows = [(s, t) for t in term_order for s in speeches]
+    rows = [r for r in rows if ((disp["speech_id"] == r[0]) & (disp["term"] == r[1])).any()]
+    ax = _axes(ax, size=(8, max(2.5, 0.3 * len(rows) + 1)))
+    colours = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(term_order)}
+    for y, (speech, term) in enumerate(rows):
+        hits = disp[(disp["speech_id"] == speech) & (disp["term"] == term)]["position"]
+        ax.scatter(hits, np.full(len(hits), y), marker="|", s=120, color=colours[term], lw=1.2)
+    ax.set_yticks(range(len(rows)), labels=[f"{labels[s]} · {t}" for s, t in rows])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("在讲话中的位置 (position in speech, 0 = start, 1 = end)")
+    ax.set_title("词语分布 (dispersion)")
+    return ax
+
+
+def plot_formulations(form, n=15, ax=None):
+    """Return Axes with bars of the n most used formulations summed over speeches, by kind."""
+    _require(form, ["formulation", "kind", "count"], "formulations")
+    total = form.groupby(["formulation", "kind"], as_index=False)["count"].sum()
+    top = _top(total, "count", "formulation", n)
+    kinds = sorted(total["kind"].unique())
+    colours = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(kinds)}
+    ax = _axes(ax, size=(6.5, max(3, 0.3 * len(top) + 1)))
+    _barh(ax, top["formulation"], top["count"], color=[colours[k] for k in top["kind"]])
+    ax.set_xlabel("出现次数 (count)")
+    _legend(ax, colours)
+    ax.set_title("提法 (formulations)")
+    return ax
+
+
+def _legend(ax, colours: dict, **kwargs):
+    """Add a legend of coloured patches for {label: colour}."""
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=c, label=str(k)) for k, c in colours.items()]
+    ax.legend(handles=handles, frameon=False, **kwargs)
+
+
+def plot_collocations(coll, n=15, ax=None):
+    """Return Axes with bars of the n strongest collocations by G2, each annotated with count."""
+    _require(coll, ["collocation", "count", "G2"], "collocations")
+    top = _top(coll, "G2", "collocation", n)
+    ax = _axes(ax, size=(6.5, max(3, 0.3 * len(top) + 1)))
+    _barh(ax, top["collocation"], top["G2"], xlabel="对数似然 G²")
+    for y, (g2, count) in enumerate(zip(top["G2"], top["count"], strict=True)):
+        ax.annotate(f" n={count}", (g2, y), va="center", fontsize=8)
+    ax.set_title("搭配 (collocations)")
+    return ax
+
+
+# ---------------------------------------------------------------- heatmaps
+
+
+def _heatmap(ax, table: pd.DataFrame, label: str, fmt="{:.1f}", cmap="Blues", xrot=45, **scale):
+    """Draw an annotated heatmap of a (rows x columns) table on ax; return the image."""
+    values = table.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap=cmap, aspect="auto", **scale)
+    ax.set_xticks(range(table.shape[1]), labels=[str(c) for c in table.columns], rotation=xrot)
+    ax.set_yticks(range(table.shape[0]), labels=[str(r) for r in table.index])
+    if xrot:
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+    finite = values[np.isfinite(values)]
+    top = scale.get("vmax", finite.max() if finite.size else 0)
+    if values.size <= 400:  # beyond that the numbers are unreadable anyway
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                dark = top > 0 and v > 0.6 * top
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")  # fmt: skip
+    ax.spines[:].set_visible(False)
+    ax.figure.colorbar(image, ax=ax, label=label, shrink=0.8)
+    return image
+
+
+def _speech_level(scores: pd.DataFrame) -> pd.DataFrame:
+    """Return speech_id, theme, hits, n_tokens, per_1k pooled over units inside each speech."""
+    _require(scores, ["unit_id", "speech_id", "theme", "hits", "n_tokens"], "theme scores")
+    hits = scores.groupby(["speech_id", "theme"], as_index=False, sort=True)["hits"].sum()
+    units = scores.drop_duplicates("unit_id")
+    sizes = units.groupby("speech_id")["n_tokens"].sum()
+    hits["n_tokens"] = hits["speech_id"].map(sizes)
+    hits["per_1k"] = 1000 * hits["hits"] / hits["n_tokens"].where(hits["n_tokens"] > 0)
+    return hits
+
+
+def _by_speech(table: pd.DataFrame, rows: str, value: str) -> pd.DataFrame:
+    """Return a (rows x speech) pivot with speech order kept and short speech labels."""
+    speeches = list(dict.fromkeys(table["speech_id"]))
+    wide = table.pivot_table(index=rows, columns="speech_id", values=value, aggfunc="sum")
+    wide = wide.reindex(columns=speeches).sort_index()
+    wide.columns = short_ids(speeches)
+    return wide
+
+
+def plot_theme_heatmap(scores, ax=None):
+    """Return Axes with a theme x speech heatmap of hits per 1k tokens."""
+    pooled = _speech_level(scores)
+    wide = _by_speech(pooled, "theme", "per_1k")
+    ax = _axes(ax, size=(max(5, 0.7 * wide.shape[1] + 3), max(3, 0.4 * wide.shape[0] + 1.5)))
+    _heatmap(ax, wide, VALUE_LABELS["per_1k"])
+    ax.set_title("主题强度 (theme hits per 1k tokens)")
+    return ax
+
+
+def plot_theme_shares(scores, ax=None):
+    """Return Axes with one stacked bar per speech: each theme's share of its theme hits."""
+    pooled = _speech_level(scores)
+    wide = _by_speech(pooled, "theme", "hits").T.fillna(0)
+    totals = wide.sum(axis=1)
+    shares = wide.div(totals.where(totals > 0), axis=0).fillna(0)
+    ax = _axes(ax, size=(7.5, max(3, 0.4 * len(shares) + 1.5)))
+    left = np.zeros(len(shares))
+    for i, theme in enumerate(shares.columns):
+        ax.barh(range(len(shares)), shares[theme], left=left, color=_colour(i), label=str(theme),
+                hatch=_hatch(i), edgecolor="white", linewidth=0.3)  # fmt: skip
+        left += shares[theme].to_numpy()
+    ax.set_yticks(range(len(shares)), labels=list(shares.index))
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("主题词占比 (share of theme hits)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    ax.set_title("主题构成 (theme shares)")
+    return ax
+
+
+def plot_theme_flow(scores, speech_id=None, smooth=1, themes=None, ax=None):
+    """Return Axes with per_1k of each theme along the units of one speech (rolling mean)."""
+    _require(scores, ["speech_id", "unit_index", "theme", "per_1k"], "theme scores")
+    if themes is not None:
+        scores = scores[scores["theme"].isin(list(themes))]
+    speeches = list(dict.fromkeys(scores["speech_id"]))
+    if speech_id is None:
+        if len(speeches) != 1:
+            raise ValueError(f"scores cover {len(speeches)} speeches: pass speech_id=")
+        speech_id = speeches[0]
+    one = scores[scores["speech_id"] == speech_id]
+    if one.empty:
+        raise ValueError(f"no theme scores for speech {speech_id!r}")
+    wide = one.pivot_table(index="unit_index", columns="theme", values="per_1k", aggfunc="mean")
+    wide = wide.sort_index().fillna(0)
+    if smooth and smooth > 1:
+        wide = wide.rolling(int(smooth), center=True, min_periods=1).mean()
+    ax = _axes(ax, size=(8, 4))
+    for i, theme in enumerate(wide.columns):
+        ax.plot(
+            wide.index, wide[theme], color=_colour(i), ls=_line_style(i), label=str(theme), lw=1.5
+        )
+    ax.set_xlabel("段落序号 (unit index)")
+    ax.set_ylabel(VALUE_LABELS["per_1k"] + (f", 平滑 {smooth}" if smooth and smooth > 1 else ""))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    ax.set_title(f"主题走向 {short_id(speech_id)}")
+    return ax
+
+
+# ---------------------------------------------------------------- topics and rhetoric
+
+
+def plot_topic_terms(terms, n=8, axes=None, ncols=3):
+    """Return the array of Axes: one panel per topic with its n heaviest terms."""
+    _require(terms, ["topic", "term", "weight"], "topic terms")
+    topics = sorted(terms["topic"].unique())
+    panels = _facets(len(topics), axes, ncols=ncols, size=(3, 0.26 * n + 1.1))
+    for i, (ax, topic) in enumerate(zip(panels, topics, strict=True)):
+        top = _top(terms[terms["topic"] == topic], "weight", "term", n)
+        _barh(ax, top["term"], top["weight"], color=PALETTE[i % len(PALETTE)], xlabel="权重")
+        ax.set_title(f"主题 {topic}")
+    return panels
+
+
+def topic_labels(terms, n=3) -> dict:
+    """Return {topic: "topic: term1 term2 term3"} from a topic terms table."""
+    labels = {}
+    for topic, rows in terms.groupby("topic", sort=True):
+        top = _top(rows, "weight", "term", n)
+        labels[topic] = f"{topic}: " + " ".join(map(str, top["term"]))
+    return labels
+
+
+def plot_topic_heatmap(shares, terms=None, ax=None):
+    """Return Axes with a topic x speech heatmap of topic shares (labelled by top terms)."""
+    _require(shares, ["speech_id", "topic", "share"], "topic shares")
+    wide = _by_speech(shares, "topic", "share")
+    if terms is not None:
+        wide.index = [topic_labels(terms).get(t, str(t)) for t in wide.index]
+    ax = _axes(ax, size=(max(5, 0.7 * wide.shape[1] + 3), max(3, 0.45 * wide.shape[0] + 1.5)))
+    _heatmap(ax, wide, "占比 (share)", fmt="{:.2f}")
+    ax.set_title("主题模型 (topic shares)")
+    return ax
+
+
+def plot_directives(density, ax=None):
+    """Return Axes with a directive-word x speech heatmap of uses per 1k characters."""
+    _require(density, ["speech_id", "directive", "per_1k_chars"], "directive density")
+    wide = _by_speech(density, "directive", "per_1k_chars")
+    ax = _axes(ax, size=(max(5, 0.7 * wide.shape[1] + 3), max(3, 0.4 * wide.shape[0] + 1.5)))
+    _heatmap(ax, wide, VALUE_LABELS["per_1k_chars"], fmt="{:.2f}", cmap="Oranges")
+    ax.set_title("指令性用语 (directives)")
+    return ax
+
+
+def plot_enumerations(enums, ax=None):
+    """Return Axes with, per speech, the number of enumerations stacked by style."""
+    _require(enums, ["speech_id", "enum_id", "style"], "enumerations")
+    counts = enums.drop_duplicates(["speech_id", "enum_id"])
+    wide = _by_speech(counts.assign(n=1), "style", "n").T.fillna(0)
+    ax = _axes(ax, size=(7, max(3, 0.4 * len(wide) + 1.5)))
+    left = np.zeros(len(wide))
+    for i, style in enumerate(wide.columns):
+        ax.barh(range(len(wide)), wide[style], left=left, color=_colour(i), label=str(style),
+                hatch=_hatch(i), edgecolor="white", linewidth=0.3)  # fmt: skip
+        left += wide[style].to_numpy()
+    ax.set_yticks(range(len(wide)), labels=list(wide.index))
+    ax.invert_yaxis()
+    ax.set_xlabel("列举数 (enumerations)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="style")
+    ax.set_title("列举结构 (enumerations)")
+    return ax
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def plot_keyness(k, n=15, ax=None, target="target", reference="reference"):
+    """Return Axes with diverging bars: top-n G2 terms of target (right), reference (left)."""
+    _require(k, ["term", "G2", "log_ratio"], "keyness")
+    pos = _top(k[k["log_ratio"] > 0], "G2", "term", n)
+    neg = _top(k[k["log_ratio"] < 0], "G2", "term", n)
+    rows = pd.concat([pos, neg.iloc[::-1]])
+    signed = np.where(rows["log_ratio"] > 0, rows["G2"], -rows["G2"])
+    colours = np.where(signed > 0, PALETTE[0], PALETTE[1])
+    ax = _axes(ax, size=(7, max(3, 0.27 * len(rows) + 1.2)))
+    y = np.arange(len(rows))
+    ax.barh(y, signed, color=colours)
+    ax.set_yticks(y, labels=list(rows["term"]))
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel(f"← {reference}    G²    {target} →")
+    _legend(ax, {target: PALETTE[0], reference: PALETTE[1]}, loc="lower right")
+    ax.set_title("关键词 (keyness)")
+    return ax
+
+
+def plot_fightin_words(k, n_labels=20, ax=None, target="target", reference="reference"):
+    """Return Axes with z-score against total frequency, the n_labels most extreme terms named."""
+    from adjustText import adjust_text
+
+    _require(k, ["term", "count_target", "count_reference", "z"], "keyness")
+    total = (k["count_target"] + k["count_reference"]).clip(lower=1)
+    ax = _axes(ax, size=(8, 6))
+    colours = np.where(k["z"] > 1.96, PALETTE[0], np.where(k["z"] < -1.96, PALETTE[1], "#BBBBBB"))
+    ax.scatter(total, k["z"], s=10, c=colours, linewidths=0)
+    ax.set_xscale("log")
+    ax.axhline(0, color="black", lw=0.6)
+    order = k.assign(_abs=k["z"].abs()).sort_values(["_abs", "term"], ascending=[False, True])
+    picked = order.head(n_labels)
+    texts = [
+        ax.text(total.loc[i], k.at[i, "z"], str(k.at[i, "term"]), fontsize=8) for i in picked.index
+    ]
+    if texts:
+        adjust_text(texts, ax=ax, arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.5})
+    ax.set_xlabel("总频次 (total count, log scale)")
+    ax.set_ylabel(f"z ({target} + / {reference} −)")
+    ax.set_title("Fightin' words")
+    return ax
+
+
+def _cluster_order(matrix: pd.DataFrame):
+    """Return (linkage, leaf order) of average-linkage clustering on 1 - similarity."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    dist = 1 - matrix.to_numpy(dtype=float)
+    dist = np.clip((dist + dist.T) / 2, 0, None)
+    np.fill_diagonal(dist, 0)
+    link = linkage(squareform(dist, checks=False), method="average")
+    return link, leaves_list(link)
+
+
+def plot_similarity(matrix, ax=None):
+    """Return the heatmap Axes of a similarity matrix ordered by clustering, dendrogram on top."""
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+    from scipy.cluster.hierarchy import dendrogram
+
+    if matrix.shape[0] != matrix.shape[1] or list(matrix.index) != list(matrix.columns):
+        raise ValueError("similarity matrix must be square with the same ids on both axes")
+    if matrix.shape[0] < 2:
+        raise ValueError("similarity needs at least 2 speeches to cluster")
+    link, order = _cluster_order(matrix)
+    ids = [matrix.index[i] for i in order]
+    labels = short_ids(ids)
+    table = matrix.loc[ids, ids].set_axis(labels, axis=0).set_axis(labels, axis=1)
+    n = len(ids)
+    ax = _axes(ax, size=(max(5, 0.5 * n + 3), max(5, 0.5 * n + 3)))
+    _heatmap(ax, table, "余弦相似度 (cosine)", fmt="{:.2f}", cmap="viridis")
+    top = make_axes_locatable(ax).append_axes("top", size="18%", pad=0.05)
+    # Leaves sit at 5, 15, 25...: scale to heatmap cells 0, 1, 2...
+    dendrogram(link, ax=top, no_labels=True, color_threshold=0, above_threshold_color="#555555")
+    top.set_xlim(0, 10 * n)
+    top.set_xticks([])
+    top.set_yticks([])
+    top.spines[:].set_visible(False)
+    top.set_title("文本相似度 (similarity, clustered)")
+    ax.dendrogram_axes = top  # for callers who want to restyle it
+    return ax
+
+
+def plot_reuse_heatmap(pairs, ax=None):
+    """Return Axes with a speech x speech heatmap: % of the row speech reused in the column one."""
+    _require(pairs, ["speech_a", "speech_b", "pct_a", "pct_b"], "reuse pairs")
+    if pairs[["pct_a", "pct_b"]].max().max() > 1:
+        raise ValueError("pct_a/pct_b must be fractions 0..1 (as jianghua.reuse returns them)")
+    forward = pairs[["speech_a", "speech_b", "pct_a"]].set_axis(["row", "col", "pct"], axis=1)
+    backward = pairs[["speech_b", "speech_a", "pct_b"]].set_axis(["row", "col", "pct"], axis=1)
+    both = pd.concat([forward, backward])
+    ids = sorted(set(both["row"]) | set(both["col"]), key=str)
+    wide = 100 * both.pivot_table(index="row", columns="col", values="pct", aggfunc="max")
+    wide = wide.reindex(index=ids, columns=ids)
+    labels = short_ids(ids)
+    wide.index, wide.columns = labels, labels
+    ax = _axes(ax, size=(max(5, 0.55 * len(ids) + 3), max(4, 0.5 * len(ids) + 2)))
+    label = "行讲话中复用的比例 (% of row speech)"
+    _heatmap(ax, wide, label, fmt="{:.0f}%", cmap="Reds", vmin=0, vmax=100)
+    ax.set_title("文本复用 (reuse)")
+    return ax
+
+
+def plot_theme_profiles(profiles, ax=None):
+    """Return Axes with a dot plot: per theme, each group's per_1k as a coloured dot."""
+    _require(profiles, ["group", "theme", "per_1k"], "theme profiles")
+    groups = sorted(profiles["group"].astype(str).unique())
+    if len(groups) > MAX_GROUPS:
+        raise ValueError(f"{len(groups)} groups is too many to tell apart (at most {MAX_GROUPS})")
+    themes = sorted(profiles["theme"].unique(), key=str)
+    ax = _axes(ax, size=(7, max(3, 0.4 * len(themes) + 1.5)))
+    y = {t: i for i, t in enumerate(themes)}
+    for i, group in enumerate(groups):
+        rows = profiles[profiles["group"].astype(str) == group]
+        ys = [y[t] + (i - (len(groups) - 1) / 2) * 0.08 for t in rows["theme"]]
+        ax.scatter(rows["per_1k"], ys, color=PALETTE[i], label=group, s=36, zorder=3)
+    ax.set_yticks(range(len(themes)), labels=[str(t) for t in themes])
+    ax.grid(axis="y", color="#EEEEEE", zorder=0)
+    ax.invert_yaxis()
+    ax.set_xlabel(VALUE_LABELS["per_1k"])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="group")
+    ax.set_title("主题画像 (theme profiles)")
+    return ax
