@@ -241,3 +241,26 @@ def _apply_metadata_csv(corpus: Corpus, folder: Path, metadata) -> Corpus:
     corpus.speeches = speeches
     corpus.problems = pd.concat([corpus.problems, extra], ignore_index=True)
     return corpus
+
+
+def cleaning_audit(corpus: Corpus) -> pd.DataFrame:
+    """Return one row per file: how many removals of each kind, and characters removed."""
+    removed = corpus.removed.assign(chars=corpus.removed.text.str.len())
+    counts = removed.pivot_table(
+        index="source", columns="kind", values="text", aggfunc="count", fill_value=0
+    )
+    counts["chars removed"] = removed.groupby("source")["chars"].sum()
+    return counts.reset_index().rename_axis(columns=None)
+
+
+def speech_outlines(corpus: Corpus, max_level: int = 2) -> str:
+    """Return the section outline of every speech, each under its id and title."""
+    from jianghua.structure import outline
+
+    blocks = []
+    for row in corpus.speeches.itertuples():
+        sections = corpus.sections[corpus.sections.speech_id == row.speech_id]
+        title = "" if pd.isna(row.title) else f"  {row.title}"
+        body = outline(sections, max_level=max_level) or "  (no headings)"
+        blocks.append(f"{row.speech_id}{title}\n{body}")
+    return "\n\n".join(blocks)
