@@ -209,7 +209,7 @@ def corpus_folder(corpus):
     return root if root.is_dir() else root.parent
 
 
-def _resolve_themes(themes, corpus=None) -> dict:
+def resolve_themes(themes, corpus=None) -> dict:
     """Return a checked theme dictionary from None (the corpus folder's copy, if any, over the
     shipped file), a path or a dict."""
     if themes is None:
@@ -347,7 +347,7 @@ def _non_overlapping(cands: pd.DataFrame) -> pd.DataFrame:
 
 def theme_matches(corpus, themes=None) -> pd.DataFrame:
     """Return every theme hit: speech_id, theme, term, start, end, text (the matched text)."""
-    hits = _matches(corpus, _resolve_themes(themes, corpus), _corpus_tokens(corpus))
+    hits = _matches(corpus, resolve_themes(themes, corpus), _corpus_tokens(corpus))
     texts = dict(zip(corpus.speeches["speech_id"], corpus.speeches["text"], strict=True))
     spans = zip(hits["speech_id"], hits["start"], hits["end"], strict=True)
     return hits.assign(text=[texts[s][a:b] for s, a, b in spans])
@@ -444,7 +444,7 @@ def _assign_units(df: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
 
 def theme_hits(corpus, unit="speech", themes=None) -> pd.DataFrame:
     """Return the words behind each theme score: unit_id, speech_id, theme, term, hits."""
-    themes = _resolve_themes(themes, corpus)
+    themes = resolve_themes(themes, corpus)
     return _hits(corpus, text_units(corpus, unit), themes, _corpus_tokens(corpus))
 
 
@@ -464,7 +464,7 @@ def _hits(corpus, units: pd.DataFrame, themes: dict, tok: pd.DataFrame) -> pd.Da
 
 def theme_scores(corpus, unit="speech", themes=None) -> pd.DataFrame:
     """Return unit_id, speech_id, unit_index, theme, hits, n_tokens, per_1k (per 1,000 tokens)."""
-    themes = _resolve_themes(themes, corpus)
+    themes = resolve_themes(themes, corpus)
     units = text_units(corpus, unit)
     tok = _corpus_tokens(corpus)
     n_tokens = _assign_units(tok[["speech_id", "start"]], units).groupby("unit_id").size()

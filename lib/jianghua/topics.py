@@ -209,10 +209,10 @@ def topic_model(
     themes=None,
 ) -> TopicModel:
     """Return a fitted TopicModel (terms, shares per speech, labels, NPMI coherence)."""
-    from jianghua.themes import _resolve_themes
+    from jianghua.themes import resolve_themes
 
     d = _documents(corpus, unit, stopwords)
-    return _model_from_docs(d, k, method, seed, guided, n_terms, _resolve_themes(themes, corpus))
+    return _model_from_docs(d, k, method, seed, guided, n_terms, resolve_themes(themes, corpus))
 
 
 def _model_from_docs(d: _Docs, k, method, seed, guided, n_terms, themes) -> TopicModel:
@@ -282,9 +282,9 @@ def topic_coherence(
     themes=None,
 ) -> pd.DataFrame:
     """Return k, coherence (mean NPMI of top terms) for each number of topics in ks."""
-    from jianghua.themes import _resolve_themes
+    from jianghua.themes import resolve_themes
 
     d = _documents(corpus, unit, stopwords)
-    themes = _resolve_themes(themes, corpus)
+    themes = resolve_themes(themes, corpus)
     rows = [(k, _model_from_docs(d, k, method, seed, False, n_terms, themes).coherence) for k in ks]
     return pd.DataFrame(rows, columns=["k", "coherence"])
