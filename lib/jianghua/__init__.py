@@ -60,3 +60,8 @@ def __getattr__(name):
 def __dir__():
     return __all__
 
+
+# The module jianghua.tokens shares its name with the function jianghua.tokens(). Importing
+# the function here binds the package attribute to the function for good: a later
+# `import jianghua.tokens` finds the module in sys.modules and leaves the attribute alone.
+from jianghua.tokens import tokens  # noqa: E402

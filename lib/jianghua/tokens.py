@@ -1,0 +1,626 @@
+"""Word segmentation of every speech (jieba semantics), cached on disk per text.
+
+The engine is rjieba (jieba-rs) loaded with the same dictionary as jieba and patched where
+jieba-rs differs (Latin/digit runs), so its tokens equal jieba's accurate mode with HMM; if
+rjieba cannot be imported, jieba itself runs, with a warning. JIANGHUA_ENGINE=jieba forces it.
+"""
+
+import hashlib
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+import warnings
+from bisect import bisect_left, bisect_right
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import metadata
+from itertools import accumulate
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from jianghua import config
+from jianghua.progress import progress
+
+TOKEN_COLUMNS = ["speech_id", "position", "token", "start"]
+ENGINES = ("auto", "rjieba", "jieba")
+
+# Bump when the word filter or the jieba-compatibility fixes change: it renames the cache.
+FILTER_VERSION = 1
+CACHE_FORMAT = b"JHTOK2\n"
+
+# Every user dictionary is topped up to the same total frequency with an unreachable ballast
+# word (private-use characters never reach jieba's dictionary lookup). jieba scores a path by
+# log(freq) - log(total), so a fixed total means a dictionary edit can only change the tokens
+# of texts that contain an edited word: the cache then re-segments exactly those texts.
+BALLAST_WORD = "\ue000\ue001"
+BALLAST_BUDGET = 20_000_000
+
+# Enough characters of uncached text to be worth starting worker processes for.
+POOL_MIN_CHARS = 2_000_000
+
+_NUMERALS = "零〇○一二三四五六七八九十百千万亿两"
+_URL = re.compile(
+    r"(?:https?://|www\.)[\x21-\x7e]+"
+    r"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|net|org|cn|gov|edu|info|html?)\b(?:/[\x21-\x7e]*)?",
+    re.IGNORECASE,
+)
+_ASCII_CHUNK = re.compile(r"[\x21-\x7e]{4,}")
+# jieba's HMM stage splits runs of Latin letters/digits with this pattern; jieba-rs keeps some
+# of those runs whole (www.xx.com, COVID-19), so its output is re-split the same way.
+_JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+_ASCII_RUN = re.compile(r"[a-zA-Z0-9+#&._%\-]{2,}")
+_USERDICT_SPLIT = re.compile(r"[ \t]+")
+# what jieba lets through to its dictionary lookup (its re_han_default)
+_JIEBA_WORD = re.compile(r"[\u4e00-\u9fd5a-zA-Z0-9+#&._%\-]+")
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """A resolved user dictionary: (word, freq, tag) entries plus the pinned total."""
+
+    entries: tuple
+    target_total: int
+    sources: tuple
+    # jieba's default dictionary: its total, and the frequencies the user entries replace
+    base_total: int = 0
+    replaced: int = 0
+
+    @cached_property
+    def version(self) -> str:
+        """Return a short hash of the entries' words and frequencies and the total."""
+        payload = json.dumps([self.target_total, [e[:2] for e in self.entries]], ensure_ascii=False)
+        return hashlib.blake2b(payload.encode("utf-8"), digest_size=10).hexdigest()
+
+    def freqs(self) -> dict:
+        """Return {word: freq} of the user entries."""
+        return {w: f for w, f, _ in self.entries}
+
+
+# ---------------------------------------------------------------- user dictionary files
+
+
+def read_userdict(path) -> list:
+    """Return [(word, freq or None, tag or None)] from a jieba-format user dictionary file."""
+    path = Path(path)
+    rows = []
+    text = path.read_bytes().decode("utf-8-sig")  # tolerate a BOM; CRLF handled by splitlines
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = _USERDICT_SPLIT.split(line)
+        word, freq, tag = parts[0], None, None
+        rest = parts[1:]
+        if rest and rest[0].isdigit():
+            freq = int(rest.pop(0))
+        if rest:
+            tag = rest.pop(0)
+        if rest or (tag and tag.isdigit()):
+            warnings.warn(
+                f"{path.name} line {lineno}: expected 'word [freq] [pos]', got {line!r}",
+                stacklevel=2,
+            )
+        if freq == 0:
+            warnings.warn(
+                f"{path.name} line {lineno}: frequency 0 (deleting a word) is not supported; "
+                f"{word!r} skipped",
+                stacklevel=2,
+            )
+            continue
+        rows.append((word, freq, tag))
+    return rows
+
+
+def userdict_paths(corpus_root=None) -> list:
+    """Return the user dictionary files in use: the shipped one, then the analyst's if present."""
+    paths = [config.DATA_DIR / "userdict.txt"]
+    analyst = _analyst_folder(corpus_root) / "userdict.txt"
+    if analyst.is_file():
+        paths.append(analyst)
+    return paths
+
+
+@lru_cache(maxsize=1)
+def _base_dictionary():
+    """Return (total, {word: freq}) of jieba's default dictionary, as jieba itself counts them."""
+    import jieba
+
+    path = Path(jieba.__file__).parent / "dict.txt"
+    total, freqs = 0, {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            word, freq = line.split(" ", 2)[:2]
+            total += int(freq)
+            freqs[word] = int(freq)
+    return total, freqs
+
+
+def load_dictionary(paths) -> Dictionary:
+    """Return the Dictionary built from user dictionary files (later files override earlier)."""
+    merged = {}
+    for path in paths:
+        for word, freq, tag in read_userdict(path):
+            merged.pop(word, None)  # re-insert so the latest definition decides the order
+            merged[word] = (freq, tag)
+    for word in [w for w in merged if not _JIEBA_WORD.fullmatch(w)]:
+        warnings.warn(
+            f"user dictionary word {word!r} has characters jieba never keeps inside a word "
+            "(only Chinese, Latin letters, digits and +#&._%- are): it cannot match, skipped",
+            stacklevel=2,
+        )
+        del merged[word]
+    missing = [w for w, (f, _) in merged.items() if f is None]
+    suggested = _suggest_freqs(tuple(missing)) if missing else {}
+    entries = tuple((w, f or suggested[w], t) for w, (f, t) in merged.items())
+    base_total, base = _base_dictionary()
+    replaced = sum(base.get(w, 0) for w, _, _ in entries)
+    # jieba adds every user frequency to the total: leave room so the ballast stays positive
+    needed = sum(f for _, f, _ in entries) + 1
+    target = base_total + BALLAST_BUDGET * math.ceil(needed / BALLAST_BUDGET)
+    return Dictionary(entries, target, tuple(str(p) for p in paths), base_total, replaced)
+
+
+def _suggest_freqs(words) -> dict:
+    """Return jieba's suggest_freq (just enough to keep the word whole) for each word."""
+    try:
+        import rjieba
+
+        engine = rjieba.Jieba()
+        return {w: max(1, engine.suggest_freq(w)) for w in words}
+    except ImportError:
+        import jieba
+
+        tokenizer = jieba.Tokenizer()
+        return {w: max(1, tokenizer.suggest_freq(w, False)) for w in words}
+
+
+# ---------------------------------------------------------------- engines
+
+
+def _engine_version(name) -> str:
+    """Return the installed version of an engine package."""
+    return metadata.version(name)
+
+
+def _resolve_engine(engine) -> str:
+    """Return the engine to use: rjieba when asked for "auto" and importable, else jieba."""
+    engine = os.environ.get("JIANGHUA_ENGINE", engine) if engine == "auto" else engine
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    if engine == "jieba":
+        return "jieba"
+    try:
+        import rjieba  # noqa: F401
+    except ImportError:
+        if engine == "rjieba":
+            raise
+        warnings.warn(
+            "rjieba is not installed: falling back to jieba (about 20x slower)", stacklevel=2
+        )
+        return "jieba"
+    return "rjieba"
+
+
+def _build_rjieba(dictionary: Dictionary):
+    """Return a cut function backed by a private rjieba.Jieba holding the dictionary."""
+    import rjieba
+
+    engine = rjieba.Jieba()
+    for word, freq, tag in dictionary.entries:
+        engine.add_word(word, freq, tag)
+    # jieba-rs replaces an existing word's frequency in the total, jieba adds on top: the
+    # ballast makes both totals equal the pinned target all the same.
+    added = sum(f for _, f, _ in dictionary.entries)
+    total = dictionary.base_total + added - dictionary.replaced
+    engine.add_word(BALLAST_WORD, dictionary.target_total - total, None)
+
+    def cut(text):
+        return _jieba_compatible(text, engine.cut(text, hmm=True), engine.has_word)
+
+    return cut
+
+
+def _build_jieba(dictionary: Dictionary):
+    """Return a cut function backed by a private jieba.Tokenizer holding the dictionary."""
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word, freq, tag in dictionary.entries:
+        tokenizer.add_word(word, freq, tag)
+    tokenizer.add_word(BALLAST_WORD, dictionary.target_total - tokenizer.total, None)
+
+    def cut(text):
+        return list(tokenizer.cut(text, HMM=True))
+
+    return cut
+
+
+def _jieba_compatible(text, pieces, has_word) -> list:
+    """Return jieba-rs pieces with unknown Latin/digit runs split the way jieba splits them."""
+    runs = [m for m in _ASCII_RUN.finditer(text) if not _JIEBA_SKIP.fullmatch(m.group())]
+    if not runs:
+        return pieces  # the usual case: no run that jieba would split
+    starts = [0, *accumulate(map(len, pieces))]
+    for run in reversed(runs):  # from the end, so earlier indices stay valid
+        first = bisect_right(starts, run.start()) - 1
+        last = bisect_left(starts, run.end())
+        for i in range(last - 1, first - 1, -1):
+            piece = pieces[i]
+            if _ASCII_RUN.fullmatch(piece) and not _JIEBA_SKIP.fullmatch(piece):
+                if not has_word(piece):
+                    pieces[i : i + 1] = [x for x in _JIEBA_SKIP.split(piece) if x]
+    return pieces
+
+
+@lru_cache(maxsize=4)
+def _cut_function(engine: str, dictionary: Dictionary):
+    """Return the (memoised) cut function of an engine loaded with a dictionary."""
+    return _build_rjieba(dictionary) if engine == "rjieba" else _build_jieba(dictionary)
+
+
+@dataclass(frozen=True)
+class Segmenter:
+    """An engine plus a resolved dictionary; `words(text)` gives the word tokens of a text."""
+
+    engine: str
+    dictionary: Dictionary
+
+    @cached_property
+    def key(self) -> str:
+        """Return the cache folder name: engine, its version and the word filter version."""
+        payload = f"{self.engine}-{_engine_version(self.engine)}-{FILTER_VERSION}-{CACHE_FORMAT}"
+        return f"{self.engine}-{hashlib.blake2b(payload.encode(), digest_size=6).hexdigest()}"
+
+    def cut(self, text) -> list:
+        """Return every piece jieba would cut the text into (punctuation and spaces included)."""
+        return _cut_function(self.engine, self.dictionary)(text)
+
+    def words(self, text):
+        """Return (starts: int32 array, tokens: list) of the word tokens of a text."""
+        return word_tokens(text, self.cut(text))
+
+
+def segmenter(userdict=None, corpus_root=None, engine="auto") -> Segmenter:
+    """Return a Segmenter: shipped + analyst user dictionaries (or the given files)."""
+    if userdict is None:
+        paths = userdict_paths(corpus_root)
+    elif isinstance(userdict, (str, os.PathLike)):
+        paths = [config.DATA_DIR / "userdict.txt", Path(userdict)]
+    else:
+        paths = [Path(p) for p in userdict]
+    return Segmenter(_resolve_engine(engine), load_dictionary(paths))
+
+
+def _url_spans(text):
+    """Yield (start, end) of the URLs in a text."""
+    # the URL pattern is slow to try at every position: look only inside runs of ASCII
+    for chunk in _ASCII_CHUNK.finditer(text):
+        for match in _URL.finditer(chunk.group()):
+            yield chunk.start() + match.start(), chunk.start() + match.end()
+
+
+@lru_cache(maxsize=1)
+def _character_tables():
+    """Return per-code-point int32 tables: is a Han or Latin letter, is a Chinese numeral."""
+    letter = np.zeros(0x110000, dtype=np.int32)
+    letter[0x4E00:0xA000] = 1
+    letter[ord("A") : ord("Z") + 1] = 1
+    letter[ord("a") : ord("z") + 1] = 1
+    numeral = np.zeros(0x110000, dtype=np.int32)
+    numeral[[ord(c) for c in _NUMERALS]] = 1
+    return letter, numeral
+
+
+def word_tokens(text, pieces):
+    """Return (starts, tokens) keeping words: no punctuation, numbers, URLs, spaces or *."""
+    if not pieces:
+        return np.zeros(0, dtype=np.int32), []
+    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+    ends = np.cumsum(lengths)
+    if ends[-1] != len(text):
+        raise RuntimeError("segmenter lost characters: its pieces do not add up to the text")
+    starts = ends - lengths
+    # classify characters once, then each piece by its characters (no Python loop per piece)
+    letter_table, numeral_table = _character_tables()
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    keep = np.add.reduceat(letter_table[codes], starts) > 0
+    keep &= np.add.reduceat(numeral_table[codes], starts) < lengths
+    for begin, end in _url_spans(text):
+        keep[np.searchsorted(starts, begin) : np.searchsorted(starts, end)] = False
+    index = np.flatnonzero(keep)
+    return starts[index].astype(np.int32), list(map(pieces.__getitem__, index.tolist()))
+
+
+# ---------------------------------------------------------------- the on-disk cache
+
+
+def text_hash(text) -> str:
+    """Return the cache key of a text (a hash of its UTF-8 bytes)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class TokenCache:
+    """One file per distinct text under cache_dir()/tokens/<engine key>/, written atomically.
+
+    Each entry records the dictionary version it was segmented with. When the dictionary
+    changes, an entry stays valid unless the text contains a word whose frequency changed.
+    """
+
+    def __init__(self, seg: Segmenter, root=None):
+        self.seg = seg
+        self.root = Path(root or config.cache_dir()) / "tokens" / seg.key
+        self.current = seg.dictionary.freqs()
+        self._changed = {seg.dictionary.version: frozenset()}
+
+    def path(self, digest) -> Path:
+        """Return the file of a text hash."""
+        return self.root / digest[:2] / f"{digest}.tok"
+
+    def get(self, digest, text):
+        """Return (starts, tokens) if a valid entry exists, else None."""
+        path = self.path(digest)
+        if not path.is_file():
+            return None
+        try:
+            version, starts, toks = _read_entry(path)
+        except ValueError as err:  # damaged on disk: say so, then segment the text again
+            warnings.warn(f"{err}; segmenting that text again", stacklevel=2)
+            return None
+        changed = self._changed_since(version)
+        if changed is None or any(word in text for word in changed):
+            return None
+        if version != self.seg.dictionary.version:
+            self.put(digest, starts, toks)  # re-stamp so the next run takes the fast path
+        return starts, toks
+
+    def put(self, digest, starts, toks):
+        """Write an entry atomically (temporary file, then os.replace)."""
+        self._save_snapshot()
+        body = "\n".join(toks).encode("utf-8")
+        header = {"dict": self.seg.dictionary.version, "n": len(toks), "bytes": len(body)}
+        header = json.dumps(header).encode()
+        _atomic_write(
+            self.path(digest),
+            CACHE_FORMAT + header + b"\n" + starts.astype("<i4").tobytes() + body,
+        )
+
+    def _changed_since(self, version):
+        """Return the words whose frequency differs from an older dictionary (None: unknown)."""
+        if version not in self._changed:
+            snapshot = self.root / "dicts" / f"{version}.json"
+            if not snapshot.is_file():
+                return None
+            old = json.loads(snapshot.read_text(encoding="utf-8"))
+            if old["target_total"] != self.seg.dictionary.target_total:
+                self._changed[version] = None
+            else:
+                before, now = old["freqs"], self.current
+                self._changed[version] = frozenset(
+                    w for w in before.keys() | now.keys() if before.get(w) != now.get(w)
+                )
+        return self._changed[version]
+
+    def _save_snapshot(self):
+        """Keep the current dictionary's frequencies so later versions can be compared."""
+        snapshot = self.root / "dicts" / f"{self.seg.dictionary.version}.json"
+        if not snapshot.is_file():
+            payload = {"target_total": self.seg.dictionary.target_total, "freqs": self.current}
+            _atomic_write(snapshot, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def _read_entry(path):
+    """Return (dict version, starts, tokens) of a cache file; raise if it is damaged."""
+    data = path.read_bytes()
+    if not data.startswith(CACHE_FORMAT):
+        raise ValueError(f"token cache entry {path} is not in format {CACHE_FORMAT!r}")
+    head_end = data.index(b"\n", len(CACHE_FORMAT))
+    header = json.loads(data[len(CACHE_FORMAT) : head_end])
+    n, size = header.get("n", -1), header.get("bytes", -1)
+    if n < 0 or size < 0:
+        raise ValueError(f"token cache entry {path} has a damaged header")
+    starts = np.frombuffer(data, dtype="<i4", count=n, offset=head_end + 1).astype(np.int32)
+    body = data[head_end + 1 + 4 * n :]
+    toks = body.decode("utf-8").split("\n") if n else []
+    if len(toks) != n or len(body) != size:
+        raise ValueError(f"token cache entry {path} is damaged")
+    return header.get("dict"), starts, toks
+
+
+def _atomic_write(path: Path, data: bytes):
+    """Write bytes to path so that readers see either the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+# ---------------------------------------------------------------- segmenting many texts
+
+_WORKER_SEGMENTER = None  # set in each worker process by _init_worker
+
+
+def _init_worker(seg: Segmenter):
+    """Keep the segmenter in a worker process (a pool initializer)."""
+    global _WORKER_SEGMENTER
+    _WORKER_SEGMENTER = seg
+
+
+def _segment_batch(texts):
+    """Return [(starts bytes, joined tokens)] for a batch of texts, inside a worker."""
+    out = []
+    for text in texts:
+        starts, toks = _WORKER_SEGMENTER.words(text)
+        out.append((starts.tobytes(), "\n".join(toks)))
+    return out
+
+
+def _batches(texts, n_batches):
+    """Return the texts cut into about n_batches runs of similar total length, in order."""
+    size = sum(map(len, texts)) / max(n_batches, 1)
+    batches, current, filled = [], [], 0
+    for text in texts:
+        current.append(text)
+        filled += len(text)
+        if filled >= size:
+            batches.append(current)
+            current, filled = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
+def segment_texts(seg: Segmenter, texts, workers=None) -> list:
+    """Return [(starts, tokens)] for texts, in a process pool when there is enough work."""
+    if workers is None:
+        workers = (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        )
+    if workers <= 1 or sum(map(len, texts)) < POOL_MIN_CHARS:
+        return [seg.words(t) for t in progress(texts, desc="segmenting")]
+    batches = _batches(texts, workers * 8)
+    seg.cut("")  # build the engine first: forked workers inherit it ready to use
+    # fork on Linux: workers start at once and a script without a __main__ guard still works;
+    # elsewhere fork is unsafe, and spawn needs that guard in analysts' scripts
+    context = get_context("fork" if sys.platform == "linux" else "spawn")
+    results = []
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(seg,)
+    ) as pool:
+        for batch in progress(
+            pool.map(_segment_batch, batches), total=len(batches), desc="segmenting"
+        ):
+            for starts, joined in batch:
+                toks = joined.split("\n") if joined else []
+                results.append((np.frombuffer(starts, dtype=np.int32), toks))
+    return results
+
+
+def segment_cached(seg: Segmenter, texts, workers=None, cache_root=None, digests=None):
+    """Return ([(starts, tokens)] per text, number of distinct texts segmented now)."""
+    cache = TokenCache(seg, cache_root)
+    digests = digests or [text_hash(t) for t in texts]
+    found = {}
+    for digest, text in zip(digests, texts, strict=True):
+        if digest not in found:
+            found[digest] = cache.get(digest, text)
+    todo = {d: t for d, t in zip(digests, texts, strict=True) if found[d] is None}
+    fresh = segment_texts(seg, list(todo.values()), workers)
+    for digest, result in zip(todo, fresh, strict=True):
+        cache.put(digest, *result)
+        found[digest] = result
+    return [found[d] for d in digests], len(todo)
+
+
+# The last tokens table, so that the many analyses of one notebook read the disk cache once.
+_LAST = {}
+
+
+def clear_memory():
+    """Forget the tokens table kept in memory (the disk cache stays)."""
+    _LAST.clear()
+
+
+def tokens(corpus, userdict=None, engine="auto", workers=None, cache=True):
+    """Return speech_id, position, token, start for every word token of every speech.
+
+    `attrs["segmented"]` counts the distinct texts segmented by this call (0: all cached).
+    """
+    seg = segmenter(userdict, corpus.root, engine)
+    texts = corpus.speeches["text"].fillna("").tolist()
+    ids = corpus.speeches["speech_id"].tolist()
+    if not cache:
+        return _token_frame(ids, segment_texts(seg, texts, workers), seg, len(set(texts)))
+    digests = [text_hash(t) for t in texts]
+    key = (seg, str(config.cache_dir()), tuple(ids), tuple(digests))
+    if _LAST.get("key") != key:
+        results, segmented = segment_cached(seg, texts, workers, digests=digests)
+        _LAST.clear()
+        _LAST.update(key=key, frame=_token_frame(ids, results, seg, segmented))
+        return _LAST["frame"].copy(deep=False)
+    frame = _LAST["frame"].copy(deep=False)
+    frame.attrs = {**frame.attrs, "segmented": 0}
+    return frame
+
+
+def _token_frame(ids, results, seg, segmented):
+    """Return the tokens table (a DataFrame) from per-text (starts, tokens)."""
+    import pandas as pd  # here, so that worker processes start without loading pandas
+
+    counts = [len(toks) for _, toks in results]
+    frame = pd.DataFrame(
+        {
+            "speech_id": np.repeat(np.array(ids, dtype=object), counts),
+            "position": np.concatenate([np.arange(n) for n in counts] or [[]]).astype(np.int64),
+            "token": [tok for _, toks in results for tok in toks],
+            "start": np.concatenate([s for s, _ in results] or [[]]).astype(np.int64),
+        }
+    )
+    frame.attrs.update(segmented=segmented, engine=seg.engine, dictionary=seg.dictionary.version)
+    return frame
+
+
+# ---------------------------------------------------------------- stopwords
+
+STOPWORD_LISTS = {
+    "general": "stopwords_general.txt",
+    "officialese": "stopwords_officialese.txt",
+}
+_STOPWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def read_stopwords(path) -> frozenset:
+    """Return the words of a stopword file: one per line or separated by spaces/commas/、."""
+    text = Path(path).read_bytes().decode("utf-8-sig")
+    words = set()
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        words.update(w for w in _STOPWORD_SEPARATORS.split(line) if w)
+    return frozenset(words)
+
+
+def analyst_stopword_files(corpus_root=None) -> list:
+    """Return the analyst's stopword files in the corpus folder (stopwords*.txt), sorted."""
+    folder = _analyst_folder(corpus_root)
+    return sorted(folder.glob("stopwords*.txt")) if folder.is_dir() else []
+
+
+def _analyst_folder(corpus_root=None) -> Path:
+    """Return the folder holding the analyst's files: the corpus folder (or a file's folder)."""
+    folder = config.corpus_dir(corpus_root)
+    return folder.parent if folder.is_file() else folder
+
+
+def load_stopwords(spec="default", corpus_root=None) -> frozenset:
+    """Return a stopword set from a spec.
+
+    spec: "default" (general + officialese + the analyst's corpus/stopwords*.txt), "general",
+    "officialese", "analyst", None (no stopwords), a file path, or an iterable of words.
+    """
+    if spec is None:
+        return frozenset()
+    if isinstance(spec, str) and spec in ("default", "analyst"):
+        files = analyst_stopword_files(corpus_root)
+        if spec == "default":
+            files = [config.DATA_DIR / name for name in STOPWORD_LISTS.values()] + files
+        return frozenset().union(*(read_stopwords(f) for f in files))
+    if isinstance(spec, str) and spec in STOPWORD_LISTS:
+        return read_stopwords(config.DATA_DIR / STOPWORD_LISTS[spec])
+    if isinstance(spec, (str, os.PathLike)):
+        if not Path(spec).is_file():
+            names = ", ".join(["default", "analyst", *STOPWORD_LISTS])
+            raise ValueError(f"stopwords {spec!r} is neither a list name ({names}) nor a file")
+        return read_stopwords(spec)
+    return frozenset(spec)

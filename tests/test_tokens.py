@@ -1,0 +1,220 @@
+"""Segmentation, user dictionaries, stopword lists and the token cache."""
+
+import importlib
+import sys
+import warnings
+
+import pytest
+from jianghua import config
+from jianghua.corpus import Corpus
+
+# the module: the package attribute jianghua.tokens is the tokens() function
+tk = importlib.import_module("jianghua.tokens")
+FIXTURES = config.TESTS_DIR / "fixtures" / "tokens"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty token cache folder for one test (and no tokens table kept in memory)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("JIANGHUA_CACHE", str(folder))
+    tk.clear_memory()
+    yield folder
+    tk.clear_memory()
+
+
+def _tokens_of(frame, speech_id):
+    return frame.loc[frame["speech_id"] == speech_id, "token"].tolist()
+
+
+# ---------------------------------------------------------------- engines
+
+
+def test_rjieba_and_jieba_agree_on_the_whole_seed_corpus(seed_corpus):
+    fast = tk.segmenter(engine="rjieba")
+    reference = tk.Segmenter("jieba", fast.dictionary)
+    texts = seed_corpus.speeches["text"].tolist()
+    # the raw files too: their URLs, dates and page furniture exercise the Latin-run fixes
+    texts += [p.read_text(encoding="utf-8") for p in sorted(config.CORPUS_DIR.glob("*.txt"))]
+    for text in texts:
+        assert fast.cut(text) == reference.cut(text)
+    assert sum(len(fast.cut(t)) for t in texts) > 60_000
+
+
+def test_latin_runs_split_like_jieba():
+    fast = tk.segmenter(engine="rjieba")
+    text = "访问www.bsmz.net/757149.html，COVID-19和a_b于2015-03-30增长2.9%"
+    pieces = fast.cut(text)
+    assert pieces == tk.Segmenter("jieba", fast.dictionary).cut(text)
+    assert ["COVID", "-", "19"] == pieces[pieces.index("COVID") : pieces.index("COVID") + 3]
+    assert "2.9%" in pieces
+
+
+def test_auto_engine_is_rjieba_and_unknown_engine_is_refused():
+    assert tk.segmenter().engine == "rjieba"
+    with pytest.raises(ValueError, match="engine must be one of"):
+        tk.segmenter(engine="pkuseg")
+
+
+# ---------------------------------------------------------------- what a token is
+
+
+def test_formulations_are_single_tokens(seed_corpus, cache):
+    frame = tk.tokens(seed_corpus)
+    texts = seed_corpus.speeches["text"]
+    assert (frame["token"] == "科学发展观").sum() == texts.str.count("科学发展观").sum() == 6
+    assert (frame["token"] == "作风建设").sum() == 25
+    assert (frame["token"] == "抓落实").sum() == 31
+    assert (frame["token"] == "三个代表").sum() == 8
+    for inner in ("科学", "发展观", "作风", "抓"):
+        assert inner not in set(frame.loc[frame["token"].str.len() > 2, "token"])
+
+
+def test_no_punctuation_numbers_urls_or_redactions(cache):
+    text = "访问 www.example.com/a.html ，2009年增长十五倍3.5%，**县委要抓落实。一是"
+    frame = tk.tokens(Corpus.from_texts({"a": text}))
+    assert frame["token"].tolist() == ["访问", "年", "增长", "倍", "县委", "要", "抓落实", "一是"]
+    assert frame["position"].tolist() == list(range(8))
+    assert frame["start"].tolist()[:4] == [0, 31, 32, 36]
+
+
+def test_starts_point_into_the_text(seed_corpus, cache):
+    frame = tk.tokens(seed_corpus)
+    texts = dict(zip(seed_corpus.speeches["speech_id"], seed_corpus.speeches["text"], strict=True))
+    for sid, start, token in zip(frame["speech_id"], frame["start"], frame["token"], strict=True):
+        assert texts[sid][start : start + len(token)] == token
+    assert list(frame.columns) == tk.TOKEN_COLUMNS
+
+
+# ---------------------------------------------------------------- user dictionaries
+
+
+def test_read_userdict_tolerates_bom_crlf_and_missing_frequency():
+    rows = tk.read_userdict(FIXTURES / "userdict_analyst.txt")
+    assert rows == [("富民强区", 800, "nz"), ("东港率先", None, None), ("大干09", 300, None)]
+
+
+def test_analyst_userdict_extends_the_shipped_one(cache):
+    text = "推动东港率先发展，建设富民强区。"
+    corpus = Corpus.from_texts({"a": text})
+    before = tk.tokens(corpus, userdict=[config.DATA_DIR / "userdict.txt"])["token"].tolist()
+    after = tk.tokens(corpus, userdict=FIXTURES / "userdict_analyst.txt")["token"].tolist()
+    assert "富民强区" not in before and "东港率先" not in before
+    assert after == ["推动", "东港率先", "发展", "建设", "富民强区"]
+
+
+def test_frequency_zero_lines_are_reported_not_applied(tmp_path):
+    path = tmp_path / "userdict.txt"
+    path.write_text("执行力 0\n抓落实 100 v\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="frequency 0"):
+        rows = tk.read_userdict(path)
+    assert rows == [("抓落实", 100, "v")]
+
+
+# ---------------------------------------------------------------- stopwords
+
+
+def test_stopword_lists_apply():
+    general, filler = tk.load_stopwords("general"), tk.load_stopwords("officialese")
+    assert {"的", "了", "在", "和"} <= general
+    assert {"同志们", "进一步", "切实", "各级"} <= filler
+    assert "要" not in general | filler  # directive words stay countable
+    assert tk.load_stopwords("default") >= general | filler
+    assert tk.load_stopwords(None) == frozenset()
+    assert tk.load_stopwords(["甲", "乙"]) == {"甲", "乙"}
+
+
+def test_stopword_files_one_per_line_or_separated():
+    assert tk.load_stopwords(FIXTURES / "stopwords_lines.txt") == {"率先", "东港"}
+    assert tk.load_stopwords(FIXTURES / "stopwords_commas.txt") == {
+        "执行", "活动", "全区", "干部", "区委",
+    }  # fmt: skip
+
+
+def test_analyst_stopwords_join_the_default(tmp_path):
+    (tmp_path / "stopwords.txt").write_text("率先、东港\n", encoding="utf-8")
+    (tmp_path / "stopwords_more.txt").write_text("执行\n", encoding="utf-8")
+    default = tk.load_stopwords("default", corpus_root=tmp_path)
+    assert {"率先", "东港", "执行", "同志们", "的"} <= default
+    assert tk.load_stopwords("analyst", corpus_root=tmp_path) == {"率先", "东港", "执行"}
+    with pytest.raises(ValueError, match="neither a list name"):
+        tk.load_stopwords("no-such-list", corpus_root=tmp_path)
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def test_second_call_segments_nothing(seed_corpus, cache):
+    first = tk.tokens(seed_corpus)
+    assert first.attrs["segmented"] == len(seed_corpus.speeches) == 9
+    tk.clear_memory()  # as after a kernel restart: only the disk cache is left
+    second = tk.tokens(seed_corpus)
+    assert second.attrs["segmented"] == 0
+    assert second.equals(first)
+    assert len(list(cache.rglob("*.tok"))) == 9
+
+
+def test_editing_the_userdict_invalidates_only_affected_texts(tmp_path, cache):
+    texts = {"a": "要建设富民强区。", "b": "狠抓工作落实。", "c": "推动东港率先发展。"}
+    corpus = Corpus.from_texts(texts)
+    corpus.root = tmp_path
+    userdict = tmp_path / "userdict.txt"
+    userdict.write_text("执行力 2000 n\n", encoding="utf-8")
+    first = tk.tokens(corpus)
+    assert first.attrs["segmented"] == 3
+    userdict.write_text("执行力 2000 n\n富民强区 800\n", encoding="utf-8")
+    tk.clear_memory()
+    second = tk.tokens(corpus)
+    assert second.attrs["segmented"] == 1  # only "a" contains the new word
+    assert _tokens_of(second, "a") == ["要", "建设", "富民强区"]
+    assert _tokens_of(second, "b") == _tokens_of(first, "b")
+    tk.clear_memory()
+    assert tk.tokens(corpus).attrs["segmented"] == 0  # re-stamped entries: fast path
+    userdict.write_text("执行力 2000 n\n富民强区 800\n东港率先 900\n", encoding="utf-8")
+    tk.clear_memory()
+    third = tk.tokens(corpus)
+    assert third.attrs["segmented"] == 1
+    assert _tokens_of(third, "c") == ["推动", "东港率先", "发展"]
+
+
+def test_damaged_or_half_written_entries_are_not_trusted(cache):
+    corpus = Corpus.from_texts({"a": "切实加强作风建设，狠抓落实。"})
+    expected = tk.tokens(corpus)["token"].tolist()
+    (entry,) = cache.rglob("*.tok")
+    (entry.parent / ".tmp-killed.part").write_bytes(entry.read_bytes()[:20])  # a killed write
+    entry.write_bytes(entry.read_bytes()[:-3])  # damage the real entry
+    tk.clear_memory()
+    with pytest.warns(UserWarning, match="damaged"):
+        again = tk.tokens(corpus)
+    assert again.attrs["segmented"] == 1
+    assert again["token"].tolist() == expected == ["切实加强", "作风建设", "狠抓落实"]
+    tk.clear_memory()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tk.tokens(corpus).attrs["segmented"] == 0
+
+
+def test_process_pool_gives_the_same_tokens_as_one_core(seed_corpus, monkeypatch):
+    seg = tk.segmenter()
+    texts = seed_corpus.speeches["text"].tolist()
+    monkeypatch.setattr(tk, "POOL_MIN_CHARS", 0)
+    pooled = tk.segment_texts(seg, texts, workers=2)
+    single = tk.segment_texts(seg, texts, workers=1)
+    assert [t for _, t in pooled] == [t for _, t in single]
+    assert [s.tolist() for s, _ in pooled] == [s.tolist() for s, _ in single]
+
+
+def test_words_jieba_can_never_match_are_reported(tmp_path):
+    path = tmp_path / "userdict.txt"
+    path.write_text("放管服·改革 500\n冲刺30强 800 nz\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="放管服·改革"):
+        dictionary = tk.load_dictionary([path])
+    assert [e[0] for e in dictionary.entries] == ["冲刺30强"]
+
+
+def test_without_rjieba_jieba_runs_with_a_warning(monkeypatch, cache):
+    monkeypatch.setitem(sys.modules, "rjieba", None)  # import now fails
+    with pytest.warns(UserWarning, match="falling back to jieba"):
+        frame = tk.tokens(Corpus.from_texts({"a": "要抓落实，加强作风建设。"}))
+    assert frame.attrs["engine"] == "jieba"
+    assert frame["token"].tolist() == ["要", "抓落实", "加强", "作风建设"]
