@@ -36,7 +36,7 @@ CONFIG_NAMES = {
     "desktop.ini",
 }
 CONFIG_SUFFIXES = {".csv", ".tsv", ".yaml", ".yml", ".json", ".toml", ".ini", ".xlsx", ".xls"}
-CONFIG_PREFIXES = ("stopwords", "userdict", "readme", "~$")
+CONFIG_PREFIXES = ("stopwords", "stop_passages", "userdict", "readme", "~$")
 SKIP_DIRS = {"__MACOSX", "__pycache__"}
 LARGE_FILE_BYTES = 20 * 1024 * 1024
 
