@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from jianghua import config
+from jianghua.plots import slug
 
 FIXTURES = config.TESTS_DIR / "fixtures" / "walkthrough"
 NEW_SPEECHES = {"anquan_gb18030.txt": "anquan_gb18030-1", "zuofeng.docx": "zuofeng-1"}
@@ -96,7 +97,7 @@ def test_new_speeches_reach_tables_and_figures(job):
     by_speech = pd.read_csv(figures / "freq-top10-by-speech.csv")
     for speech_id in NEW_SPEECHES.values():
         assert speech_id in set(by_speech.speech_id)
-        assert (figures / f"wordcloud-{speech_id}.png").is_file()
+        assert (figures / f"wordcloud-{slug(speech_id)}.png").is_file()
     themes = pd.read_csv(figures / "themes-heatmap-by-speech.csv")
     assert set(NEW_SPEECHES.values()) <= set(themes.speech_id)
     assert "anquan_gb18030" in (figures / "index.html").read_text(encoding="utf-8")
