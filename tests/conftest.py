@@ -2,7 +2,6 @@
 
 import matplotlib
 import pytest
-
 from jianghua import config
 
 matplotlib.use("Agg")

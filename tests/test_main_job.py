@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from jianghua import config
 from jianghua.plots import slug
 
@@ -117,9 +116,8 @@ def test_corpus_folder_is_unchanged(job):
 
 
 def test_interrupted_run_leaves_nothing_a_later_run_would_trust(tmp_path):
-    from PIL import Image
-
     from jianghua import load_corpus, tokens
+    from PIL import Image
 
     cache, figures = tmp_path / "cache", tmp_path / "figures"
     proc = run_job(config.CORPUS_DIR, figures, cache, start_new_session=True)

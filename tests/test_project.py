@@ -2,11 +2,9 @@
 
 import json
 import re
+
 import tomllib
-from pathlib import Path
-
 import yaml
-
 from jianghua import config
 from jianghua.notebook_check import notebook_issues
 
@@ -39,7 +37,12 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_the_four_notebooks_exist_in_order():
-    assert [p.stem for p in NOTEBOOKS] == ["00_corpus", "01_frequency", "02_themes", "03_comparison"]
+    assert [p.stem for p in NOTEBOOKS] == [
+        "00_corpus",
+        "01_frequency",
+        "02_themes",
+        "03_comparison",
+    ]
 
 
 def test_notebooks_are_stripped_and_parameterised():
@@ -59,10 +62,17 @@ def test_notebooks_hold_no_paths_or_path_hacks():
 def test_notebook_check_flags_outputs(tmp_path):
     nb = {
         "cells": [
-            {"cell_type": "code", "metadata": {}, "source": "1", "outputs": [{"x": 1}],
-             "execution_count": 3},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": "1",
+                "outputs": [{"x": 1}],
+                "execution_count": 3,
+            },
         ],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps(nb), encoding="utf-8")

@@ -40,9 +40,24 @@ _EXPORTS = {
 
 # submodules reachable as attributes, e.g. jianghua.structure.outline
 _MODULES = {
-    "config", "read", "normalize", "clean", "split", "metadata", "structure", "duplicates",
-    "corpus", "tokens", "frequency", "themes", "topics", "rhetoric", "compare", "plots",
-    "gallery", "progress",
+    "config",
+    "read",
+    "normalize",
+    "clean",
+    "split",
+    "metadata",
+    "structure",
+    "duplicates",
+    "corpus",
+    "tokens",
+    "frequency",
+    "themes",
+    "topics",
+    "rhetoric",
+    "compare",
+    "plots",
+    "gallery",
+    "progress",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -64,4 +79,4 @@ def __dir__():
 # The module jianghua.tokens shares its name with the function jianghua.tokens(). Importing
 # the function here binds the package attribute to the function for good: a later
 # `import jianghua.tokens` finds the module in sys.modules and leaves the attribute alone.
-from jianghua.tokens import tokens  # noqa: E402
+from jianghua.tokens import tokens as tokens  # noqa: E402

@@ -27,8 +27,12 @@ def run_notebook(path: Path, corpus: Path, figures: Path) -> dict:
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(path), str(out), parameters=params, kernel_name="python3",
-            cwd=str(path.parent), progress_bar=False,
+            str(path),
+            str(out),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(path.parent),
+            progress_bar=False,
         )
         error = ""
     except papermill.PapermillExecutionError as exc:
