@@ -95,7 +95,8 @@ def _keyness(texts, target_prefix="003") -> pd.DataFrame:
         lr = math.log2((a / na) / (b / nb))
         lo = math.log(a / (na - a)) - math.log(b / (nb - b))
         z = lo / math.sqrt(1 / a + 1 / b)
-        rows.append((w, int(a), int(b), g2, lr, lo, z))
+        # signed as compare.keyness signs it: negative when typical of the reference
+        rows.append((w, int(a), int(b), g2 if lr > 0 else -g2, lr, lo, z))
     cols = ["term", "count_target", "count_reference", "G2", "log_ratio", "log_odds", "z"]
     return pd.DataFrame(rows, columns=cols).sort_values(["G2", "term"], ascending=[False, True])
 
@@ -532,7 +533,10 @@ def test_plot_keyness_diverges(tables, tmp_path):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert widths[0] > 0 > widths[-1]
     top_target = k[k.log_ratio > 0].sort_values("G2").iloc[-1]["term"]
+    top_reference = k[k.log_ratio < 0].sort_values("G2").iloc[0]["term"]
     assert labels[0] == top_target
+    assert labels[-1] == top_reference
+    assert widths[-1] == -abs(k.set_index("term").at[top_reference, "G2"])
     _check_export(ax.figure, "keyness-003-vs-rest", tmp_path, "".join(labels) + "市其他")
 
 

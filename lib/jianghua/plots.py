@@ -797,10 +797,12 @@ def plot_enumerations(enums, ax=None):
 def plot_keyness(k, n=15, ax=None, target="target", reference="reference"):
     """Return Axes with diverging bars: top-n G2 terms of target (right), reference (left)."""
     _require(k, ["term", "G2", "log_ratio"], "keyness")
-    pos = _top(k[k["log_ratio"] > 0], "G2", "term", n)
-    neg = _top(k[k["log_ratio"] < 0], "G2", "term", n)
+    # G2 may come signed (negative = typical of the reference): rank both sides by strength
+    k = k.assign(_strength=k["G2"].abs())
+    pos = _top(k[k["log_ratio"] > 0], "_strength", "term", n)
+    neg = _top(k[k["log_ratio"] < 0], "_strength", "term", n)
     rows = pd.concat([pos, neg.iloc[::-1]])
-    signed = np.where(rows["log_ratio"] > 0, rows["G2"], -rows["G2"])
+    signed = np.where(rows["log_ratio"] > 0, rows["_strength"], -rows["_strength"])
     colours = np.where(signed > 0, PALETTE[0], PALETTE[1])
     ax = _axes(ax, size=(7, max(3, 0.27 * len(rows) + 1.2)))
     y = np.arange(len(rows))
