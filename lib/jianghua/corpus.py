@@ -1,8 +1,19 @@
 """The corpus layer: load_corpus() and the Corpus tables."""
 
+import hashlib
+import json
+import math
+import os
+import pickle
 import re
+import sys
+import unicodedata
+import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, fields
+from importlib import metadata as importlib_metadata
+from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -73,13 +84,35 @@ MIN_SPEECH_CHARS = 50
 CONTEXT_KINDS = {"publish line", "cover"}
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
+# Bump when the way one file becomes rows changes in a way the code hash below cannot see
+# (it renames the per-file cache folder, so old entries are never read again).
+CACHE_VERSION = 1
+CACHE_FORMAT = b"JHDOC1\n"
+# Enough uncached files to be worth starting worker processes for.
+POOL_MIN_FILES = 200
+# the modules whose code turns one file's bytes into rows, and the libraries they read with
+_FILE_MODULES = ("read", "normalize", "clean", "split", "metadata", "structure", "corpus")
+_CACHE_PACKAGES = (
+    "jianghua",
+    "charset-normalizer",
+    "trafilatura",
+    "lxml",
+    "python-docx",
+    "opencc-purepy",
+    "pandas",
+)
 
-def load_corpus(path=None, metadata=None) -> Corpus:
-    """Return the Corpus read from a folder (recursively) or a single file."""
+
+def load_corpus(path=None, metadata=None, cache=True, workers=None) -> Corpus:
+    """Return the Corpus read from a folder (recursively) or a single file.
+
+    Each file's rows are kept in a cache under config.cache_dir()/corpus/, keyed by the file's
+    bytes, so a rerun only reads files that changed; cache=False reads everything afresh.
+    Many uncached files are read in worker processes (workers: how many; default all cores).
+    """
     from jianghua import read
     from jianghua.clean import load_clutter
     from jianghua.metadata import load_rules
-    from jianghua.progress import progress
 
     root = config.corpus_dir(path)
     files, problems = read.list_files(root)
@@ -87,18 +120,14 @@ def load_corpus(path=None, metadata=None) -> Corpus:
     setup = {"patterns": load_clutter(folder), "rules": load_rules(folder)}
     sources = [read.source_name(f, root) for f in files]
     stems = _id_stems(sources)
+    jobs = [(file, source, stems[source]) for file, source in zip(files, sources, strict=True)]
+    store = DocumentCache(setup) if cache else None
     speeches, sections, removed = [], [], []
-    for file, source in progress(list(zip(files, sources, strict=True)), desc="reading"):
-        try:
-            document = read.read_document(file)
-        except read.ReadError as err:
-            problems.append(_problem(source, "error", str(err)))
-            continue
-        found = _load_document(document.text, source, stems[source], setup)
+    for found in _load_files(jobs, setup, store, workers):
         for table, rows in zip((speeches, sections, removed, problems), found, strict=True):
             table.extend(rows)
     corpus = _assemble(speeches, sections, removed, problems, root)
-    _mark_duplicates(corpus.speeches)
+    _mark_duplicates(corpus.speeches, cache)
     return _apply_metadata_csv(corpus, folder, metadata)
 
 
@@ -117,6 +146,221 @@ def _id_stems(sources: list[str]) -> dict:
 def _problem(source: str, severity: str, message: str) -> dict:
     """Return one problems row."""
     return {"source": source, "severity": severity, "message": message}
+
+
+# ---------------------------------------------------------------- reading files, cached
+
+
+class DocumentCache:
+    """Per-file rows under cache_dir()/corpus/<version>/, one pickle per file, written atomically.
+
+    The version covers everything besides the file that shapes its rows (the clutter patterns
+    and metadata rules in effect, the code, the libraries), so an entry is only ever reused
+    for the same bytes, at the same source path and id stem, read the same way.
+    """
+
+    def __init__(self, setup: dict, root=None):
+        self.root = Path(root or config.cache_dir()) / "corpus" / cache_version(setup)
+        self.failed = False
+
+    def key(self, file, source: str, stem: str) -> str | None:
+        """Return the cache key of a file (None when its bytes cannot be read)."""
+        try:
+            data = Path(file).read_bytes()
+        except OSError:
+            return None  # read_document reports why, and that report is not cached
+        digest = hashlib.blake2b(data, digest_size=16)
+        # source and stem end up in the rows, so the same bytes elsewhere are another entry
+        for name in (source, stem):
+            digest.update(b"\0" + name.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def path(self, key: str) -> Path:
+        """Return the file of a cache key."""
+        return self.root / key[:2] / f"{key}.pkl"
+
+    def get(self, key: str):
+        """Return the cached (speeches, sections, removed, problems) rows, else None."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            warnings.warn(
+                f"corpus cache entry {path} unreadable ({err}); reading the file again",
+                stacklevel=4,  # point at the caller of load_corpus
+            )
+            return None
+        try:
+            found = _decode_entry(data)
+            if not _is_rows(found):
+                raise ValueError("unexpected contents")
+            return found
+        except Exception as err:  # damaged on disk: never trusted, the file is read again
+            warnings.warn(
+                f"corpus cache entry {path} is damaged ({err}); reading the file again",
+                stacklevel=4,  # point at the caller of load_corpus
+            )
+            return None
+
+    def put(self, key: str, found: tuple) -> None:
+        """Write an entry atomically; a cache that cannot be written only costs speed."""
+        from jianghua.tokens import _atomic_write
+
+        try:
+            _atomic_write(self.path(key), _encode_entry(found))
+        except OSError as err:
+            if not self.failed:  # say it once, not once per file
+                warnings.warn(f"corpus cache not written under {self.root}: {err}", stacklevel=2)
+            self.failed = True
+
+
+def _decode_entry(data: bytes):
+    """Return the object stored in a cache entry; raise ValueError if it is damaged."""
+    head = len(CACHE_FORMAT) + 16
+    if not data.startswith(CACHE_FORMAT) or len(data) <= head:
+        raise ValueError(f"not a {CACHE_FORMAT!r} entry, or cut short")
+    body = data[head:]
+    if hashlib.blake2b(body, digest_size=16).digest() != data[len(CACHE_FORMAT) : head]:
+        raise ValueError("checksum mismatch")
+    return pickle.loads(body)
+
+
+def _encode_entry(value) -> bytes:
+    """Return the bytes of a cache entry: format tag, checksum of the pickle, the pickle."""
+    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return CACHE_FORMAT + hashlib.blake2b(body, digest_size=16).digest() + body
+
+
+def _is_rows(found) -> bool:
+    """Return True for a (speeches, sections, removed, problems) tuple of row lists."""
+    return isinstance(found, tuple) and len(found) == 4 and all(isinstance(t, list) for t in found)
+
+
+def cache_version(setup: dict) -> str:
+    """Return a short hash of everything besides the file itself that shapes a file's rows."""
+    from jianghua.metadata import Rules
+
+    rules = {f.name: getattr(setup["rules"], f.name) for f in fields(Rules) if f.compare}
+    payload = {
+        "version": CACHE_VERSION,
+        "format": CACHE_FORMAT.decode(),
+        "python": list(sys.version_info[:2]),
+        "unicode": unicodedata.unidata_version,
+        "packages": _package_versions(),
+        "code": _code_hash(),
+        # the pattern's origin (which yaml file) is not in the rows: moving a corpus keeps hits
+        "patterns": [(p.kind, p.scope, p.regex.pattern, p.regex.flags) for p in setup["patterns"]],
+        "rules": _canonical(rules),
+    }
+    text = json.dumps(payload, ensure_ascii=False, default=repr)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+
+
+def _package_versions() -> dict:
+    """Return {distribution: version} of this package and the libraries that read files."""
+    found = {}
+    for name in _CACHE_PACKAGES:
+        try:
+            found[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _code_hash() -> str:
+    """Return a hash of the source of the modules that turn one file into rows."""
+    # an editable install keeps its version number while the code changes under it
+    digest = hashlib.blake2b(digest_size=16)
+    for name in _FILE_MODULES:
+        path = config.PACKAGE_DIR / f"{name}.py"
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _canonical(value):
+    """Return a JSON-able form of nested rules in which equal rules look the same."""
+    if isinstance(value, dict):
+        # insertion order is kept: rules are tried in the order they are written
+        return [[_canonical(k), _canonical(v)] for k, v in value.items()]
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, re.Pattern):
+        return [value.pattern, value.flags]
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
+def _load_files(jobs: list, setup: dict, store, workers=None) -> list:
+    """Return each (file, source, stem) job's (speeches, sections, removed, problems) rows."""
+    from jianghua.progress import progress
+
+    found, todo = [None] * len(jobs), []
+    if store is None:
+        todo = [(i, None) for i in range(len(jobs))]
+    else:
+        for i, job in enumerate(progress(jobs, desc="checking cache")):
+            key = store.key(*job)
+            found[i] = store.get(key) if key else None
+            if found[i] is None:
+                todo.append((i, key))
+    work = [(*jobs[i], key) for i, key in todo]
+    for (i, _), rows in zip(todo, _read_many(work, setup, store, workers), strict=True):
+        found[i] = rows
+    return found
+
+
+def _read_many(work: list, setup: dict, store, workers=None) -> list:
+    """Return the rows of each (file, source, stem, key), in worker processes when many."""
+    from jianghua.progress import progress
+
+    if workers is None:
+        affinity = getattr(os, "sched_getaffinity", None)  # the cores this process may use
+        workers = len(affinity(0)) if affinity else os.cpu_count() or 1
+    if workers <= 1 or len(work) < POOL_MIN_FILES:
+        return [_read_one(item, setup, store) for item in progress(work, desc="reading")]
+    # many small ordered batches: workers stay busy to the end, and pool.map keeps the order
+    size = max(1, math.ceil(len(work) / (workers * 32)))
+    batches = [work[i : i + size] for i in range(0, len(work), size)]
+    # fork on Linux: workers start at once and a script without a __main__ guard still works;
+    # elsewhere fork is unsafe, and spawn needs that guard in analysts' scripts
+    context = get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(setup, store)
+    ) as pool:
+        rows = (r for batch in pool.map(_read_batch, batches) for r in batch)
+        return list(progress(rows, total=len(work), desc="reading"))
+
+
+_WORKER = {}  # the setup and cache of a worker process, set by _init_worker
+
+
+def _init_worker(setup: dict, store) -> None:
+    """Keep the setup and the cache in a worker process (a pool initializer)."""
+    _WORKER.update(setup=setup, store=store)
+
+
+def _read_batch(batch: list) -> list:
+    """Return the rows of each (file, source, stem, key) of a batch, inside a worker."""
+    return [_read_one(item, _WORKER["setup"], _WORKER["store"]) for item in batch]
+
+
+def _read_one(item: tuple, setup: dict, store) -> tuple:
+    """Return (speeches, sections, removed, problems) rows of one file, and cache them."""
+    from jianghua import read
+
+    file, source, stem, key = item
+    try:
+        document = read.read_document(file)
+    except read.ReadError as err:
+        found = ([], [], [], [_problem(source, "error", str(err))])
+    else:
+        found = tuple(_load_document(document.text, source, stem, setup))
+    if store is not None and key is not None:
+        store.put(key, found)
+    return found
 
 
 def _load_document(text: str, source: str, stem: str, setup: dict) -> tuple:
@@ -215,12 +459,45 @@ def _assemble(speeches, sections, removed, problems, root) -> Corpus:
     return Corpus(speeches=df, sections=secs, removed=rem, problems=probs, root=Path(root))
 
 
-def _mark_duplicates(speeches: pd.DataFrame) -> None:
+def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     """Fill speeches.duplicate_of with the id of the speech each copy is contained in."""
     from jianghua.duplicates import find_duplicates
+    from jianghua.tokens import _atomic_write
 
-    found = find_duplicates(dict(zip(speeches["speech_id"], speeches["text"], strict=True)))
+    texts = dict(zip(speeches["speech_id"], speeches["text"], strict=True))
+    # comparing every speech with every other is the slow part of an unchanged rerun, and its
+    # answer depends only on the ids and texts in order: keep it for the same ids and texts
+    path = _duplicates_path(texts) if cache else None
+    found = None
+    if path is not None and path.is_file():
+        try:
+            found = _decode_entry(path.read_bytes())
+        except Exception as err:  # damaged: compared again
+            warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=3)
+    if not isinstance(found, dict):
+        found = find_duplicates(texts)
+        if path is not None:
+            try:
+                _atomic_write(path, _encode_entry(found))
+            except OSError as err:
+                warnings.warn(f"corpus cache not written: {err}", stacklevel=3)
     speeches["duplicate_of"] = _with_na(speeches["speech_id"].map(found))
+
+
+def _duplicates_path(texts: dict) -> Path:
+    """Return the cache file of find_duplicates' answer for these ids and texts."""
+    from jianghua import duplicates
+
+    digest = hashlib.blake2b(digest_size=16)
+    settings = [duplicates.K, duplicates.THRESHOLD, duplicates.SAMPLE, duplicates.MAX_DF]
+    settings += [duplicates.MIN_SHINGLES, CACHE_VERSION, importlib_metadata.version("numpy")]
+    digest.update(repr(settings).encode() + Path(duplicates.__file__).read_bytes())
+    for speech_id, text in texts.items():
+        for value in (str(speech_id), text):
+            data = value.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "little") + data)
+    key = digest.hexdigest()
+    return config.cache_dir() / "corpus" / "duplicates" / key[:2] / f"{key}.pkl"
 
 
 def _with_na(column: pd.Series) -> pd.Series:

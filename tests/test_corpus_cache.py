@@ -1,0 +1,168 @@
+"""The per-file cache and the worker processes behind load_corpus, on the seed corpus."""
+
+import shutil
+import warnings
+from pathlib import Path
+
+import pandas.testing as pdt
+import pytest
+from jianghua import config, corpus, load_corpus
+
+TABLES = ("speeches", "sections", "removed", "problems")
+FIRST = "000_08fcc9c379b76566.txt"
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """A copy of the seed corpus in tmp_path, with an empty cache folder of its own."""
+    monkeypatch.setenv("JIANGHUA_CACHE", str(tmp_path / "cache"))
+    target = tmp_path / "corpus"
+    target.mkdir()
+    for path in config.CORPUS_DIR.glob("*.txt"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """The sources _load_document is called with (the per-file work), in order."""
+    seen = []
+    real = corpus._load_document
+
+    def spy(text, source, stem, setup):
+        seen.append(source)
+        return real(text, source, stem, setup)
+
+    monkeypatch.setattr(corpus, "_load_document", spy)
+    return seen
+
+
+def _assert_same(a, b):
+    """Fail unless two corpora have equal tables."""
+    for name in TABLES:
+        pdt.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+
+
+def _entries(tmp_path) -> list:
+    """Return the per-file cache entries under the test's cache folder."""
+    found = (tmp_path / "cache" / "corpus").rglob("*.pkl")
+    return sorted(p for p in found if "duplicates" not in p.parts)
+
+
+def test_warm_load_reads_no_file_and_equals_cold(folder, tmp_path, calls):
+    before = sorted(p.name for p in folder.iterdir())
+    cold = load_corpus(folder)
+    assert len(calls) == 5 and len(cold.speeches) == 9
+    assert len(_entries(tmp_path)) == 5
+    calls.clear()
+    warm = load_corpus(folder)
+    assert calls == []
+    _assert_same(cold, warm)
+    # the cache lives under JIANGHUA_CACHE, never in the corpus folder
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_uncached_load_equals_cached_and_writes_nothing(folder, tmp_path):
+    plain = load_corpus(folder, cache=False)
+    assert not (tmp_path / "cache").exists()
+    load_corpus(folder)
+    _assert_same(plain, load_corpus(folder))
+
+
+def test_editing_one_file_reads_only_that_file(folder, calls):
+    load_corpus(folder)
+    path = folder / FIRST
+    path.write_text(path.read_text(encoding="utf-8") + "\n我们要继续加油干。\n", encoding="utf-8")
+    calls.clear()
+    edited = load_corpus(folder)
+    assert calls == [FIRST]
+    assert edited.speeches.text[edited.speeches.source == FIRST].iloc[0].endswith("继续加油干。")
+    _assert_same(edited, load_corpus(folder, cache=False))
+
+
+def test_editing_clutter_yaml_reads_every_file_again(folder, calls):
+    load_corpus(folder)
+    (folder / "clutter.yaml").write_text(
+        "patterns:\n  - kind: test marker\n    scope: inline\n    regex: '宏伟蓝图，?'\n",
+        encoding="utf-8",
+    )
+    calls.clear()
+    changed = load_corpus(folder)
+    assert sorted(calls) == sorted(p.name for p in folder.glob("*.txt"))
+    assert set(changed.removed.source[changed.removed.kind == "test marker"]) == {FIRST}
+    _assert_same(changed, load_corpus(folder, cache=False))
+
+
+def test_damaged_entry_is_read_again_with_a_warning(folder, tmp_path, calls):
+    cold = load_corpus(folder)
+    damaged = _entries(tmp_path)[0]
+    damaged.write_bytes(damaged.read_bytes()[:100])  # as if a run died while writing
+    calls.clear()
+    with pytest.warns(UserWarning, match="damaged"):
+        again = load_corpus(folder)
+    assert len(calls) == 1
+    _assert_same(cold, again)
+    calls.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the entry was rewritten whole: no warning now
+        _assert_same(cold, load_corpus(folder))
+    assert calls == []
+
+
+def test_unreadable_files_are_cached_too(folder, monkeypatch):
+    (folder / "blank.txt").write_text("   \n", encoding="utf-8")
+    first = load_corpus(folder)
+    assert first.problems.message[first.problems.source == "blank.txt"].tolist() == [
+        "empty file (only whitespace)"
+    ]
+    from jianghua import read
+
+    def fail(path):
+        raise AssertionError(f"{Path(path).name} read although cached")
+
+    monkeypatch.setattr(read, "read_document", fail)
+    _assert_same(first, load_corpus(folder))
+
+
+def test_same_bytes_under_another_name_keep_their_own_source(folder):
+    load_corpus(folder)
+    shutil.copy(folder / FIRST, folder / "copy.txt")
+    loaded = load_corpus(folder)
+    row = loaded.speeches[loaded.speeches.source == "copy.txt"].iloc[0]
+    assert row.speech_id == "copy-1"
+    assert row.duplicate_of == "000_08fcc9c379b76566-1"
+
+
+def test_duplicates_are_compared_again_only_when_a_text_changes(folder, monkeypatch):
+    from jianghua import duplicates
+
+    compared = []
+    real = duplicates.find_duplicates
+
+    def spy(texts, *args, **kwargs):
+        compared.append(len(texts))
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(duplicates, "find_duplicates", spy)
+    cold = load_corpus(folder)
+    _assert_same(cold, load_corpus(folder))
+    assert compared == [9]
+    shutil.copy(folder / FIRST, folder / "copy.txt")
+    copied = load_corpus(folder)
+    assert compared == [9, 10]
+    assert copied.speeches.set_index("speech_id").duplicate_of["copy-1"] == (
+        "000_08fcc9c379b76566-1"
+    )
+    _assert_same(copied, load_corpus(folder, cache=False))
+
+
+def test_worker_processes_give_the_serial_result(folder, tmp_path, monkeypatch, calls):
+    serial = load_corpus(folder, cache=False, workers=1)
+    monkeypatch.setattr(corpus, "POOL_MIN_FILES", 1)  # 5 files are enough for the pool here
+    calls.clear()
+    pooled = load_corpus(folder, workers=2)
+    assert calls == []  # the files were read in the worker processes
+    _assert_same(serial, pooled)
+    assert len(_entries(tmp_path)) == 5  # workers wrote the cache: the next load reads none
+    _assert_same(serial, load_corpus(folder, workers=2))
+    assert calls == []
