@@ -308,9 +308,10 @@ def _read_html(data: bytes) -> tuple[str, str]:
         root = lxml.html.fromstring(html)
     except Exception as err:  # lxml raises several types for broken markup
         raise ReadError(f"cannot parse the web page: {err}") from err
+    # with_metadata=False: trafilatura's date guessing costs ~0.4 s a page and is unused here
     found = trafilatura.bare_extraction(
         html,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=False,
         include_tables=True,
         favor_recall=True,
@@ -325,10 +326,19 @@ def _read_html(data: bytes) -> tuple[str, str]:
     # trafilatura keeps them out of the main text.
     head = [
         line
-        for line in (found.title if found is not None else None, _publish_line(root))
+        for line in (_page_title(root), _publish_line(root))
         if line and CJK_RE.search(line) and line not in text
     ]
     return _tidy_lines("\n".join([*head, text])), encoding
+
+
+def _page_title(root) -> str | None:
+    """Return the page's headline: its first <h1>, else its <title>."""
+    for path in (".//h1", ".//title"):
+        element = root.find(path)
+        if element is not None and element.text_content().strip():
+            return " ".join(element.text_content().split())
+    return None
 
 
 PUBLISH_RE = re.compile(r"(发布|发表|更新|时间|日期)\s*[:：]\s*\d{4}")
