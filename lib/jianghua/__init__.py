@@ -58,6 +58,7 @@ _MODULES = {
     "plots",
     "gallery",
     "progress",
+    "memo",
 }
 
 __all__ = sorted(_EXPORTS)

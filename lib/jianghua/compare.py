@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from jianghua import config
+from jianghua.memo import memoized
 
 KEYNESS_COLUMNS = ["term", "count_target", "count_reference", "G2", "log_ratio", "log_odds", "z"]
 NEIGHBOUR_COLUMNS = ["speech_id", "neighbour", "rank", "cosine"]
@@ -160,6 +161,7 @@ def _as_list(x):
     return list(x) if isinstance(x, list | tuple | set | frozenset) else [x]
 
 
+@memoized
 def keyness(
     corpus,
     target,
@@ -240,6 +242,7 @@ def _keyness_table(counts, tgt, ref, min_count, alpha0):
     return out
 
 
+@memoized
 def comparison_terms(
     corpus, by, n=40, score="z", min_count=3, stopwords="default", alpha0=500.0, min_chars=2000
 ) -> pd.DataFrame:
@@ -366,6 +369,7 @@ def tfidf_matrix(corpus, unit="speech", stopwords="default"):
     return ids, x.tocsr()
 
 
+@memoized
 def similarity(corpus, unit="speech", stopwords="default", dense=False) -> pd.DataFrame:
     """Return the square TF-IDF cosine table (index and columns: speech or section ids)."""
     ids, x = tfidf_matrix(corpus, unit, stopwords)
@@ -380,6 +384,7 @@ def similarity(corpus, unit="speech", stopwords="default", dense=False) -> pd.Da
     return pd.DataFrame(sim, index=pd.Index(ids, name="unit"), columns=pd.Index(ids, name="unit"))
 
 
+@memoized
 def nearest_neighbours(
     corpus,
     k=5,
@@ -779,6 +784,7 @@ def _stop_pattern(corpus, stop_passages):
     return stop_passage_patterns(list(stop_passages))
 
 
+@memoized
 def reuse(
     corpus,
     min_chars=50,

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from jianghua.memo import memoized
 from jianghua.tokens import load_stopwords, segmenter, tokens
 
 FREQUENCY_COLUMNS = ["term", "count", "per_10k", "doc_freq", "rank"]
@@ -20,6 +21,7 @@ def _texts(corpus):
     return list(zip(frame["speech_id"], frame["text"].fillna(""), strict=True))
 
 
+@memoized
 def term_frequencies(corpus, by=None, stopwords="default", min_chars=1) -> pd.DataFrame:
     """Return [by,] term, count, per_10k, doc_freq, rank, ranked by count then term.
 
@@ -86,6 +88,7 @@ def dispersion(corpus, terms) -> pd.DataFrame:
     return out.reindex(columns=DISPERSION_COLUMNS).reset_index(drop=True)
 
 
+@memoized
 def collocations(corpus, min_count=3, stopwords="default") -> pd.DataFrame:
     """Return w1, w2, collocation, count, G2 (Dunning log-likelihood), pmi (log2) of bigrams.
 
@@ -146,6 +149,7 @@ _NUMBERED_SHAPE = re.compile(
 )
 
 
+@memoized
 def formulations(corpus) -> pd.DataFrame:
     """Return speech_id, formulation, kind ("quoted"|"numbered"), count (提法 per speech).
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from jianghua import config
+from jianghua.memo import memoized
 
 NUMERALS = "一二三四五六七八九十"
 BOUNDARY = r"(?:^|(?<=[\n。；;：:！？!?，,]))"
@@ -110,6 +111,7 @@ def _directive_table(corpus, directives: dict, window: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["speech_id", "directive", "start", "left", "match", "right"])
 
 
+@memoized
 def directive_density(corpus, words=None) -> pd.DataFrame:
     """Return speech_id, directive, count, per_1k_chars (every speech x directive pair)."""
     directives = _resolve_directives(words)
@@ -170,6 +172,7 @@ def _group_markers(markers: list) -> list:
     return [g for g in groups if len(g) >= 2]
 
 
+@memoized
 def enumerations(corpus) -> pd.DataFrame:
     """Return one row per enumerated item: speech_id, enum_id, style, item, label, text, start."""
     rows = []
@@ -241,6 +244,7 @@ def _runs(clauses: list, min_run: int) -> list:
     return runs
 
 
+@memoized
 def parallelisms(corpus, min_run=3) -> pd.DataFrame:
     """Return one row per clause of each parallel run: speech_id, run_id, opening, clause, start."""
     rows = []

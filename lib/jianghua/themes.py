@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from jianghua import config
+from jianghua.memo import memoized
 
 UNITS = ("speech", "section", "paragraph")
 NEAR_GAP = 4  # "A + B": at most this many tokens between A and B
@@ -442,6 +443,7 @@ def _assign_units(df: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     return merged.drop(columns=["_row", "_ustart", "_uend"]).reset_index(drop=True)
 
 
+@memoized
 def theme_hits(corpus, unit="speech", themes=None) -> pd.DataFrame:
     """Return the words behind each theme score: unit_id, speech_id, theme, term, hits."""
     themes = resolve_themes(themes, corpus)
@@ -462,6 +464,7 @@ def _hits(corpus, units: pd.DataFrame, themes: dict, tok: pd.DataFrame) -> pd.Da
     return hits.drop(columns=["_u", "_t", "_neg"]).reset_index(drop=True)
 
 
+@memoized
 def theme_scores(corpus, unit="speech", themes=None) -> pd.DataFrame:
     """Return unit_id, speech_id, unit_index, theme, hits, n_tokens, per_1k (per 1,000 tokens)."""
     themes = resolve_themes(themes, corpus)

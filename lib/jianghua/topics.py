@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from jianghua.memo import memoized
+
 METHODS = ("nmf", "lda")
 GUIDE_STRENGTH = 0.25  # guided NMF: weight of the theme pseudo-documents, as a share of units
 LDA_ITER = 20  # batch EM passes; each costs ~0.15 s on the seed paragraphs
@@ -197,6 +199,7 @@ def _top_terms(weights, vocab, n: int) -> list:
     return sorted(range(len(vocab)), key=lambda j: (-weights[j], vocab[j]))[:n]
 
 
+@memoized
 def topic_model(
     corpus,
     k=6,

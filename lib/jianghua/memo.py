@@ -1,0 +1,316 @@
+"""An on-disk cache of analysis results, so that a rerun with nothing changed is quick.
+
+A result is keyed on the function, the corpus tables it can read (corpus_fingerprint), the
+files and code that shape it (settings_fingerprint) and its arguments. Entries are pickles
+under cache_dir()/results/, written atomically. JIANGHUA_NO_RESULT_CACHE=1 turns it off.
+"""
+
+import functools
+import hashlib
+import inspect
+import os
+import pickle
+import shutil
+import struct
+import sys
+import tempfile
+import warnings
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from jianghua import config
+
+# Below this many speeches an analysis is quick: caching it would cost more than it saves.
+MIN_SPEECHES = 200
+DISABLE_ENV = "JIANGHUA_NO_RESULT_CACHE"
+# Bump when the entry layout changes: old entries then no longer match any key.
+ENTRY_FORMAT = b"JHRES1\n"
+_LENGTH = struct.Struct("<Q")
+ANALYST_FILES = (
+    "userdict.txt",
+    "stopwords*.txt",
+    "themes.yaml",
+    "stop_passages.txt",
+    "clutter.yaml",
+    "metadata_rules.yaml",
+    "places.yaml",
+)
+DEPENDENCIES = ("jianghua", "pandas", "numpy", "scipy", "scikit-learn", "jieba", "rjieba")
+
+
+class ResultCacheWarning(UserWarning):
+    """A result cache entry that could not be read or written; the result is computed."""
+
+
+class _Uncacheable(Exception):
+    """An argument with no deterministic stand-in: the call is not cached."""
+
+
+# ---------------------------------------------------------------- fingerprints
+
+
+def corpus_fingerprint(corpus) -> str:
+    """Return a hash of the speeches and sections tables (every column and the index)."""
+    digest = hashlib.sha256()
+    for frame in (corpus.speeches, corpus.sections):
+        _hash_frame(digest, frame)
+    return digest.hexdigest()[:32]
+
+
+def _hash_frame(digest, frame):
+    """Feed a DataFrame's shape, index, column names, dtypes and values to a hash."""
+    digest.update(repr((frame.shape, [str(c) for c in frame.columns])).encode())
+    _hash_values(digest, frame.index)
+    for name in frame.columns:
+        column = frame[name]
+        digest.update(f"\x1d{name}\x1f{column.dtype}\x1e".encode())
+        _hash_values(digest, column)
+
+
+def _hash_values(digest, values):
+    """Feed a column's (or index's) values to a hash, unambiguously."""
+    import pandas as pd
+
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        digest.update(np.ascontiguousarray(values.to_numpy()).tobytes())
+        return
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    present = np.asarray(values, dtype=object)[~missing].tolist()
+    digest.update(np.packbits(missing).tobytes())
+    if all(type(v) is str for v in present):
+        # one join and one encode per column: 37M characters take ~0.25 s (UTF-16 is the
+        # quickest encoding of Chinese text, SHA-256 the quickest hash with CPU support)
+        lengths = np.fromiter(map(len, present), dtype=np.int64, count=len(present))
+        digest.update(lengths.tobytes())
+        digest.update("".join(present).encode("utf-16-le", "surrogatepass"))
+    else:
+        digest.update(repr([(type(v).__name__, v) for v in present]).encode())
+
+
+def settings_fingerprint(corpus, func=None) -> str:
+    """Return a hash of the data files, the analyst's files, the code and library versions."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr(_versions()).encode())
+    digest.update(os.environ.get("JIANGHUA_ENGINE", "auto").encode())
+    data = config.DATA_DIR
+    files = [(f"data/{p.relative_to(data)}", p) for p in sorted(data.rglob("*")) if p.is_file()]
+    # every module, not just the function's: analyses share helpers (tokens, themes, ...)
+    files += [(p.name, p) for p in sorted(config.PACKAGE_DIR.glob("*.py"))]
+    source = inspect.getsourcefile(func) if func is not None else None
+    if source and Path(source).resolve().parent != config.PACKAGE_DIR:
+        files.append((Path(source).name, Path(source)))
+    folder = _analyst_folder(getattr(corpus, "root", None))
+    for pattern in ANALYST_FILES if folder.is_dir() else ():
+        files += [(f"corpus/{p.name}", p) for p in sorted(folder.glob(pattern))]
+    # names, not full paths: a project moved to another folder keeps its cached results
+    for name, path in files:
+        digest.update(f"\x1d{name}\x1e{_file_digest(path)}".encode())
+    return digest.hexdigest()
+
+
+def _analyst_folder(corpus_root) -> Path:
+    """Return the folder holding the analyst's files, as tokens and themes find it."""
+    folder = config.corpus_dir(corpus_root)
+    return folder.parent if folder.is_file() else folder
+
+
+@lru_cache(maxsize=1)
+def _versions() -> tuple:
+    """Return (python version, (package, version) for each dependency installed)."""
+    found = []
+    for name in DEPENDENCIES:
+        try:
+            found.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            found.append((name, None))
+    return sys.version, tuple(found)
+
+
+def _file_digest(path) -> str:
+    """Return a hash of a file's bytes."""
+    return hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _plain(value):
+    """Return a deterministic, repr-able stand-in for an argument, or raise _Uncacheable."""
+    if value is None or isinstance(value, bool | int | float | complex | bytes):
+        return value
+    if isinstance(value, str | os.PathLike):
+        # a file argument (stopwords, themes, directives) counts by its content
+        return (type(value).__name__, str(value), _maybe_file(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_plain(v) for v in value))
+    if isinstance(value, set | frozenset):
+        return ("set", tuple(sorted((_plain(v) for v in value), key=repr)))
+    if isinstance(value, Mapping):  # order kept: a themes dict's order orders the output
+        return ("map", tuple((_plain(k), _plain(v)) for k, v in value.items()))
+    return _plain_pandas(value)
+
+
+def _plain_pandas(value):
+    """Return a stand-in for a Series or DataFrame (values, index, attrs), or raise."""
+    import pandas as pd
+
+    if isinstance(value, pd.Series):
+        value = value.to_frame(name=("series", value.name))
+    if not isinstance(value, pd.DataFrame):
+        raise _Uncacheable(type(value).__name__)
+    digest = hashlib.blake2b(digest_size=16)
+    _hash_frame(digest, value)
+    return ("frame", digest.hexdigest(), _plain(dict(value.attrs)))
+
+
+def _maybe_file(value):
+    """Return the digest of the file a string names, or None if it names no file."""
+    try:
+        path = Path(value)
+        return _file_digest(path) if path.is_file() else None
+    except (OSError, ValueError):  # too long or odd for a path: a plain string
+        return None
+
+
+def _call_key(func, signature, corpus, args, kwargs):
+    """Return the cache key of a call, or None when the call is not to be cached."""
+    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
+        return None
+    if not hasattr(corpus, "speeches") or len(corpus.speeches) < MIN_SPEECHES:
+        return None
+    try:
+        bound = signature.bind(corpus, *args, **kwargs)
+    except TypeError:
+        return None  # a wrong call: let the function itself say what is wrong
+    bound.apply_defaults()
+    try:
+        arguments = tuple((k, _plain(v)) for k, v in list(bound.arguments.items())[1:])
+    except _Uncacheable:
+        return None
+    payload = (
+        func.__module__,
+        func.__qualname__,
+        corpus_fingerprint(corpus),
+        settings_fingerprint(corpus, func),
+        arguments,
+    )
+    return hashlib.blake2b(repr(payload).encode(), digest_size=20).hexdigest()
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def results_dir() -> Path:
+    """Return the folder of the result cache."""
+    return config.cache_dir() / "results"
+
+
+def clear_results() -> int:
+    """Return the number of cached results deleted (the token cache is kept)."""
+    folder = results_dir()
+    count = sum(1 for _ in folder.rglob("*.pkl")) if folder.is_dir() else 0
+    shutil.rmtree(folder, ignore_errors=True)
+    return count
+
+
+def memoized(func):
+    """Return func with its results cached on disk (see the module docstring)."""
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(corpus, *args, **kwargs):
+        key = _call_key(func, signature, corpus, args, kwargs)
+        if key is None:
+            return func(corpus, *args, **kwargs)
+        path = results_dir() / f"{func.__module__}.{func.__qualname__}" / f"{key}.pkl"
+        return _cached(path, lambda: func(corpus, *args, **kwargs))
+
+    return wrapper
+
+
+def _cached(path: Path, compute):
+    """Return the result stored at path, else compute, store and return it."""
+    if path.is_file():
+        try:
+            entry = _read_entry(path)
+        except Exception as err:  # any damage at all: the result can always be recomputed
+            warnings.warn(
+                f"result cache entry {path} is damaged ({err}); computing it again",
+                ResultCacheWarning,
+                stacklevel=3,
+            )
+        else:
+            _replay(entry["warnings"])
+            return entry["result"]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            # record every warning, so that a later cache hit can show the same ones
+            warnings.simplefilter("always")
+            result = compute()
+    except BaseException:
+        _replay([(w.category, str(w.message)) for w in caught])
+        raise
+    shown = [(_picklable(w.category), str(w.message)) for w in caught]
+    _write_entry(path, {"result": result, "warnings": shown})
+    _replay(shown)
+    return result
+
+
+def _replay(shown):
+    """Warn again, at the analysis call in the analyst's code, with recorded warnings."""
+    for category, message in shown:
+        warnings.warn(message, category, stacklevel=4)
+
+
+def _picklable(category):
+    """Return a warning category that pickles by reference (UserWarning if it cannot)."""
+    module = sys.modules.get(category.__module__)
+    found = module
+    for part in category.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return category if found is category else UserWarning
+
+
+def _read_entry(path: Path) -> dict:
+    """Return the entry stored in a file; raise if it is damaged."""
+    with open(path, "rb") as handle:
+        head = handle.read(len(ENTRY_FORMAT) + _LENGTH.size)
+        if not head.startswith(ENTRY_FORMAT) or len(head) < len(ENTRY_FORMAT) + _LENGTH.size:
+            raise ValueError("not a result cache entry")
+        (length,) = _LENGTH.unpack(head[len(ENTRY_FORMAT) :])
+        if os.fstat(handle.fileno()).st_size != len(head) + length:
+            raise ValueError("truncated")
+        entry = pickle.load(handle)
+    if not isinstance(entry, dict) or set(entry) != {"result", "warnings"}:
+        raise ValueError("unexpected content")
+    return entry
+
+
+def _write_entry(path: Path, entry: dict):
+    """Store an entry atomically (a temporary file, then os.replace); warn if it fails."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    except OSError as err:
+        warnings.warn(
+            f"cannot cache the result in {path.parent}: {err}", ResultCacheWarning, stacklevel=4
+        )
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(ENTRY_FORMAT + _LENGTH.pack(0))
+            pickle.dump(entry, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            length = handle.tell() - len(ENTRY_FORMAT) - _LENGTH.size
+            handle.seek(len(ENTRY_FORMAT))
+            handle.write(_LENGTH.pack(length))
+        os.replace(tmp, path)
+    except Exception as err:  # unpicklable result, full disk ...: the result is still good
+        os.unlink(tmp)
+        warnings.warn(f"cannot cache the result in {path}: {err}", ResultCacheWarning, stacklevel=4)
