@@ -833,7 +833,14 @@ def plot_fightin_words(k, n_labels=20, ax=None, target="target", reference="refe
         ax.text(total.loc[i], k.at[i, "z"], str(k.at[i, "term"]), fontsize=8) for i in picked.index
     ]
     if texts:
-        adjust_text(texts, ax=ax, arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.5})
+        # An iteration limit, not adjustText's default 1-second time limit: a time limit
+        # makes the layout depend on machine load, and reruns would differ.
+        adjust_text(
+            texts,
+            ax=ax,
+            iter_lim=300,
+            arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.5},
+        )
     ax.set_xlabel("总频次 (total count, log scale)")
     ax.set_ylabel(f"z ({target} + / {reference} −)")
     ax.set_title("Fightin' words")
