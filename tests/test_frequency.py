@@ -157,3 +157,15 @@ def test_formulations_of_a_small_text():
         ("八项规定", "numbered", 1),
         ("四个意识", "numbered", 1),
     ]
+
+
+def test_formulation_totals_sum_per_speech_counts(seed_corpus):
+    from jianghua.frequency import formulation_totals, formulations
+
+    form = formulations(seed_corpus)
+    totals = formulation_totals(form)
+    row = totals.set_index("formulation").loc["三个代表"]
+    per_speech = form[form.formulation == "三个代表"]
+    assert row["count"] == per_speech["count"].sum() == 8
+    assert row["n_speeches"] == per_speech.speech_id.nunique()
+    assert totals["count"].is_monotonic_decreasing

@@ -194,3 +194,19 @@ def test_analyst_copy_in_the_corpus_folder_is_used(tmp_path):
     assert len(scores) == 11
     assert scores["生态环保"] == 3  # 节能减排, 生态, 环境保护
     assert scores["执行落实"] == 3  # 抓好, 推进, 狠抓落实
+
+
+def test_top_hit_terms_and_theme_flow(seed_corpus):
+    from jianghua.themes import theme_flow, theme_hits, theme_scores, top_hit_terms
+
+    hits = theme_hits(seed_corpus)
+    top = top_hit_terms(hits, n=3)
+    assert top.groupby("theme").size().max() == 3
+    first = top[top.theme == "执行落实"].iloc[0]
+    by_term = hits[hits.theme == "执行落实"].groupby("term")["hits"].sum()
+    assert first["hits"] == by_term.max()
+    flow = theme_flow(seed_corpus)
+    longest = seed_corpus.speeches.sort_values("n_chars").speech_id.iloc[-1]
+    assert set(flow.speech_id) == {longest}
+    whole = theme_scores(seed_corpus)
+    assert flow.hits.sum() == whole[whole.speech_id == longest].hits.sum()

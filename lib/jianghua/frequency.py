@@ -237,3 +237,11 @@ def _good_head(head, stopwords) -> bool:
         and head not in _JUNK_HEADS
         and head not in stopwords
     )
+
+
+def formulation_totals(form: pd.DataFrame) -> pd.DataFrame:
+    """Return formulation, kind, count, n_speeches over the corpus, most frequent first."""
+    totals = form.groupby(["formulation", "kind"], as_index=False).agg(
+        count=("count", "sum"), n_speeches=("speech_id", "nunique")
+    )
+    return totals.sort_values(["count", "formulation"], ascending=[False, True], ignore_index=True)

@@ -481,3 +481,19 @@ def theme_scores(corpus, unit="speech", themes=None) -> pd.DataFrame:
     grid["per_1k"] = per_1k.astype(float)
     cols = ["unit_id", "speech_id", "unit_index", "theme", "hits", "n_tokens", "per_1k"]
     return grid[cols]
+
+
+def top_hit_terms(hits: pd.DataFrame, n: int = 8) -> pd.DataFrame:
+    """Return theme, term, hits: the n words behind most of each theme's hits."""
+    totals = hits.groupby(["theme", "term"], as_index=False)["hits"].sum()
+    totals = totals.sort_values(["theme", "hits", "term"], ascending=[True, False, True])
+    return totals.groupby("theme").head(n).reset_index(drop=True)
+
+
+def theme_flow(corpus, speech=None, themes=None) -> pd.DataFrame:
+    """Return the paragraph-level theme scores of one speech (the longest when speech is None)."""
+    if speech is None:
+        longest = corpus.speeches.sort_values(["n_chars", "speech_id"], ascending=[False, True])
+        speech = longest.speech_id.iloc[0]
+    scores = theme_scores(corpus, unit="paragraph", themes=themes)
+    return scores[scores.speech_id == speech].reset_index(drop=True)
