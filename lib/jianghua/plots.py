@@ -676,6 +676,17 @@ def plot_theme_heatmap(scores, ax=None):
     return ax
 
 
+def _stacked_barh(ax, wide: pd.DataFrame) -> None:
+    """Draw one horizontal stacked bar per row of a wide table, one segment per column."""
+    left = np.zeros(len(wide))
+    for i, column in enumerate(wide.columns):
+        ax.barh(range(len(wide)), wide[column], left=left, color=_colour(i), label=str(column),
+                hatch=_hatch(i), edgecolor="white", linewidth=0.3)  # fmt: skip
+        left += wide[column].to_numpy()
+    ax.set_yticks(range(len(wide)), labels=list(wide.index))
+    ax.invert_yaxis()
+
+
 def plot_theme_shares(scores, ax=None):
     """Return Axes with one stacked bar per speech: each theme's share of its theme hits."""
     pooled = _speech_level(scores)
@@ -683,13 +694,7 @@ def plot_theme_shares(scores, ax=None):
     totals = wide.sum(axis=1)
     shares = wide.div(totals.where(totals > 0), axis=0).fillna(0)
     ax = _axes(ax, size=(7.5, max(3, 0.4 * len(shares) + 1.5)))
-    left = np.zeros(len(shares))
-    for i, theme in enumerate(shares.columns):
-        ax.barh(range(len(shares)), shares[theme], left=left, color=_colour(i), label=str(theme),
-                hatch=_hatch(i), edgecolor="white", linewidth=0.3)  # fmt: skip
-        left += shares[theme].to_numpy()
-    ax.set_yticks(range(len(shares)), labels=list(shares.index))
-    ax.invert_yaxis()
+    _stacked_barh(ax, shares)
     ax.set_xlim(0, 1)
     ax.set_xlabel("主题词占比 (share of theme hits)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
@@ -778,13 +783,7 @@ def plot_enumerations(enums, ax=None):
     counts = enums.drop_duplicates(["speech_id", "enum_id"])
     wide = _by_speech(counts.assign(n=1), "style", "n").T.fillna(0)
     ax = _axes(ax, size=(7, max(3, 0.4 * len(wide) + 1.5)))
-    left = np.zeros(len(wide))
-    for i, style in enumerate(wide.columns):
-        ax.barh(range(len(wide)), wide[style], left=left, color=_colour(i), label=str(style),
-                hatch=_hatch(i), edgecolor="white", linewidth=0.3)  # fmt: skip
-        left += wide[style].to_numpy()
-    ax.set_yticks(range(len(wide)), labels=list(wide.index))
-    ax.invert_yaxis()
+    _stacked_barh(ax, wide)
     ax.set_xlabel("列举数 (enumerations)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="style")
     ax.set_title("列举结构 (enumerations)")
