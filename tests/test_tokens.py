@@ -50,6 +50,21 @@ def test_latin_runs_split_like_jieba():
     assert "2.9%" in pieces
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "推广C++和.NET，5G+工业互联网，A&B两地，版本1.2.3发布，a-b-c试点",
+        "#主题教育#活动，增长100%以上，占50.5%，--，http://localhost:8080与https://x.gov.cn/a?b=1",
+        "Ｗ型（全角）与W型，3.14.15，GDP增长7.5%%，ok.，_下划线_，x.y.z.com/路径",
+    ],
+)
+def test_latin_edge_cases_cut_like_jieba(text):
+    fast = tk.segmenter(engine="rjieba")
+    reference = tk.Segmenter("jieba", fast.dictionary)
+    assert fast.cut(text) == reference.cut(text)
+    assert fast.words(text)[1] == tk.word_tokens(text, reference.cut(text))[1]
+
+
 def test_auto_engine_is_rjieba_and_unknown_engine_is_refused():
     assert tk.segmenter().engine == "rjieba"
     with pytest.raises(ValueError, match="engine must be one of"):
@@ -194,8 +209,9 @@ def test_damaged_or_half_written_entries_are_not_trusted(cache):
         assert tk.tokens(corpus).attrs["segmented"] == 0
 
 
-def test_process_pool_gives_the_same_tokens_as_one_core(seed_corpus, monkeypatch):
-    seg = tk.segmenter()
+@pytest.mark.parametrize("engine", ["rjieba", "jieba"])  # threads for rjieba, processes for jieba
+def test_all_cores_give_the_same_tokens_as_one_core(seed_corpus, monkeypatch, engine):
+    seg = tk.segmenter(engine=engine)
     texts = seed_corpus.speeches["text"].tolist()
     monkeypatch.setattr(tk, "POOL_MIN_CHARS", 0)
     pooled = tk.segment_texts(seg, texts, workers=2)

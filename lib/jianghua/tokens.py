@@ -14,11 +14,11 @@ import sys
 import tempfile
 import warnings
 from bisect import bisect_left, bisect_right
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata
-from itertools import accumulate
+from itertools import accumulate, chain
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -41,16 +41,15 @@ CACHE_FORMAT = b"JHTOK2\n"
 BALLAST_WORD = "\ue000\ue001"
 BALLAST_BUDGET = 20_000_000
 
-# Enough characters of uncached text to be worth starting worker processes for.
-POOL_MIN_CHARS = 2_000_000
+# Enough characters of uncached text to be worth starting worker threads or processes for.
+POOL_MIN_CHARS = 500_000
 
-_NUMERALS = "零〇○一二三四五六七八九十百千万亿两"
+_NUMERAL_CHARS = "零〇○一二三四五六七八九十百千万亿两"
 _URL = re.compile(
     r"(?:https?://|www\.)[\x21-\x7e]+"
     r"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|net|org|cn|gov|edu|info|html?)\b(?:/[\x21-\x7e]*)?",
     re.IGNORECASE,
 )
-_ASCII_CHUNK = re.compile(r"[\x21-\x7e]{4,}")
 # jieba's HMM stage splits runs of Latin letters/digits with this pattern; jieba-rs keeps some
 # of those runs whole (www.xx.com, COVID-19), so its output is re-split the same way.
 _JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
@@ -208,7 +207,7 @@ def _resolve_engine(engine) -> str:
 
 
 def _build_rjieba(dictionary: Dictionary):
-    """Return a cut function backed by a private rjieba.Jieba holding the dictionary."""
+    """Return a cut(text, classes=None) function backed by a private rjieba.Jieba."""
     import rjieba
 
     engine = rjieba.Jieba()
@@ -220,14 +219,17 @@ def _build_rjieba(dictionary: Dictionary):
     total = dictionary.base_total + added - dictionary.replaced
     engine.add_word(BALLAST_WORD, dictionary.target_total - total, None)
 
-    def cut(text):
-        return _jieba_compatible(text, engine.cut(text, hmm=True), engine.has_word)
+    def cut(text, classes=None):
+        pieces = engine.cut(text, hmm=True)  # releases the GIL: threads segment in parallel
+        if classes is None:
+            classes = character_classes(text)
+        return _jieba_compatible(text, pieces, engine.has_word, classes)
 
     return cut
 
 
 def _build_jieba(dictionary: Dictionary):
-    """Return a cut function backed by a private jieba.Tokenizer holding the dictionary."""
+    """Return a cut(text, classes=None) function backed by a private jieba.Tokenizer."""
     import jieba
 
     tokenizer = jieba.Tokenizer()
@@ -236,21 +238,74 @@ def _build_jieba(dictionary: Dictionary):
         tokenizer.add_word(word, freq, tag)
     tokenizer.add_word(BALLAST_WORD, dictionary.target_total - tokenizer.total, None)
 
-    def cut(text):
+    def cut(text, classes=None):
         return list(tokenizer.cut(text, HMM=True))
 
     return cut
 
 
-def _jieba_compatible(text, pieces, has_word) -> list:
+# Character classes, one bit each, looked up per code point in one table.
+_LETTER, _NUMERAL, _RUN, _RUN_MARK, _PRINTABLE, _URL_MARK = 1, 2, 4, 8, 16, 32
+
+
+@lru_cache(maxsize=1)
+def _class_table():
+    """Return a uint8 table of character-class bits for every code point."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+
+    def mark(chars, bit):
+        table[[ord(c) for c in chars]] |= bit
+
+    latin = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    table[0x4E00:0xA000] |= _LETTER
+    mark(latin, _LETTER)
+    mark(_NUMERAL_CHARS, _NUMERAL)
+    mark(latin + "0123456789+#&._%-", _RUN)  # what jieba's HMM stage treats as one run
+    mark("+#&._%-", _RUN_MARK)
+    table[0x21:0x7F] |= _PRINTABLE
+    mark(".:", _URL_MARK)
+    return table
+
+
+def character_classes(text):
+    """Return the uint8 character-class bits of every character of a text."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return _class_table()[codes]
+
+
+def _runs(mask, min_length):
+    """Return (begins, ends) of the runs of True in a boolean array at least min_length long."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], mask, [False])).view(np.int8)))
+    begins, ends = edges[::2], edges[1::2]
+    keep = ends - begins >= min_length
+    return begins[keep], ends[keep]
+
+
+def _runs_with(classes, run_bit, mark_bit, min_length):
+    """Return [(begin, end)] of runs of run_bit characters that contain a mark_bit character."""
+    begins, ends = _runs((classes & run_bit) > 0, min_length)
+    if not begins.size:
+        return []
+    marks = np.concatenate(([0], np.cumsum((classes & mark_bit) > 0)))
+    has_mark = marks[ends] > marks[begins]
+    return list(zip(begins[has_mark].tolist(), ends[has_mark].tolist(), strict=True))
+
+
+def _jieba_compatible(text, pieces, has_word, classes) -> list:
     """Return jieba-rs pieces with unknown Latin/digit runs split the way jieba splits them."""
-    runs = [m for m in _ASCII_RUN.finditer(text) if not _JIEBA_SKIP.fullmatch(m.group())]
+    # a run of letters and digits only always matches jieba's pattern: only runs holding
+    # one of +#&._%- can differ, and they are rare
+    runs = [
+        (b, e)
+        for b, e in _runs_with(classes, _RUN, _RUN_MARK, 2)
+        if not _JIEBA_SKIP.fullmatch(text, b, e)
+    ]
     if not runs:
-        return pieces  # the usual case: no run that jieba would split
+        return pieces
     starts = [0, *accumulate(map(len, pieces))]
-    for run in reversed(runs):  # from the end, so earlier indices stay valid
-        first = bisect_right(starts, run.start()) - 1
-        last = bisect_left(starts, run.end())
+    for begin, end in reversed(runs):  # from the end, so earlier indices stay valid
+        first = bisect_right(starts, begin) - 1
+        last = bisect_left(starts, end)
         for i in range(last - 1, first - 1, -1):
             piece = pieces[i]
             if _ASCII_RUN.fullmatch(piece) and not _JIEBA_SKIP.fullmatch(piece):
@@ -278,13 +333,14 @@ class Segmenter:
         payload = f"{self.engine}-{_engine_version(self.engine)}-{FILTER_VERSION}-{CACHE_FORMAT}"
         return f"{self.engine}-{hashlib.blake2b(payload.encode(), digest_size=6).hexdigest()}"
 
-    def cut(self, text) -> list:
+    def cut(self, text, classes=None) -> list:
         """Return every piece jieba would cut the text into (punctuation and spaces included)."""
-        return _cut_function(self.engine, self.dictionary)(text)
+        return _cut_function(self.engine, self.dictionary)(text, classes)
 
     def words(self, text):
         """Return (starts: int32 array, tokens: list) of the word tokens of a text."""
-        return word_tokens(text, self.cut(text))
+        classes = character_classes(text)
+        return word_tokens(text, self.cut(text, classes), classes)
 
 
 def segmenter(userdict=None, corpus_root=None, engine="auto") -> Segmenter:
@@ -298,27 +354,16 @@ def segmenter(userdict=None, corpus_root=None, engine="auto") -> Segmenter:
     return Segmenter(_resolve_engine(engine), load_dictionary(paths))
 
 
-def _url_spans(text):
+def _url_spans(text, classes):
     """Yield (start, end) of the URLs in a text."""
-    # the URL pattern is slow to try at every position: look only inside runs of ASCII
-    for chunk in _ASCII_CHUNK.finditer(text):
-        for match in _URL.finditer(chunk.group()):
-            yield chunk.start() + match.start(), chunk.start() + match.end()
+    # the URL pattern is slow to try at every position: look only inside runs of printable
+    # ASCII that hold a "." or ":", which every URL does
+    for begin, end in _runs_with(classes, _PRINTABLE, _URL_MARK, 4):
+        for match in _URL.finditer(text, begin, end):
+            yield match.start(), match.end()
 
 
-@lru_cache(maxsize=1)
-def _character_tables():
-    """Return per-code-point int32 tables: is a Han or Latin letter, is a Chinese numeral."""
-    letter = np.zeros(0x110000, dtype=np.int32)
-    letter[0x4E00:0xA000] = 1
-    letter[ord("A") : ord("Z") + 1] = 1
-    letter[ord("a") : ord("z") + 1] = 1
-    numeral = np.zeros(0x110000, dtype=np.int32)
-    numeral[[ord(c) for c in _NUMERALS]] = 1
-    return letter, numeral
-
-
-def word_tokens(text, pieces):
+def word_tokens(text, pieces, classes=None):
     """Return (starts, tokens) keeping words: no punctuation, numbers, URLs, spaces or *."""
     if not pieces:
         return np.zeros(0, dtype=np.int32), []
@@ -327,12 +372,12 @@ def word_tokens(text, pieces):
     if ends[-1] != len(text):
         raise RuntimeError("segmenter lost characters: its pieces do not add up to the text")
     starts = ends - lengths
+    if classes is None:
+        classes = character_classes(text)
     # classify characters once, then each piece by its characters (no Python loop per piece)
-    letter_table, numeral_table = _character_tables()
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    keep = np.add.reduceat(letter_table[codes], starts) > 0
-    keep &= np.add.reduceat(numeral_table[codes], starts) < lengths
-    for begin, end in _url_spans(text):
+    keep = np.add.reduceat(classes & _LETTER, starts, dtype=np.int32) > 0
+    keep &= np.add.reduceat((classes & _NUMERAL) > 0, starts, dtype=np.int32) < lengths
+    for begin, end in _url_spans(text, classes):
         keep[np.searchsorted(starts, begin) : np.searchsorted(starts, end)] = False
     index = np.flatnonzero(keep)
     return starts[index].astype(np.int32), list(map(pieces.__getitem__, index.tolist()))
@@ -451,6 +496,13 @@ def _atomic_write(path: Path, data: bytes):
 _WORKER_SEGMENTER = None  # set in each worker process by _init_worker
 
 
+def _worker_count(workers) -> int:
+    """Return the number of workers to use: the given number, else the usable cores."""
+    if workers is not None:
+        return workers
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def _init_worker(seg: Segmenter):
     """Keep the segmenter in a worker process (a pool initializer)."""
     global _WORKER_SEGMENTER
@@ -458,12 +510,17 @@ def _init_worker(seg: Segmenter):
 
 
 def _segment_batch(texts):
-    """Return [(starts bytes, joined tokens)] for a batch of texts, inside a worker."""
-    out = []
-    for text in texts:
-        starts, toks = _WORKER_SEGMENTER.words(text)
-        out.append((starts.tobytes(), "\n".join(toks)))
-    return out
+    """Return (vocabulary, [(starts bytes, codes bytes)]) for a batch of texts, in a worker."""
+    results = [_WORKER_SEGMENTER.words(text) for text in texts]
+    # send each distinct word once and the tokens as int32 codes: the parent then makes no
+    # new string per token
+    vocabulary = list(dict.fromkeys(chain.from_iterable(toks for _, toks in results)))
+    code = {word: i for i, word in enumerate(vocabulary)}
+    packed = [
+        (starts.tobytes(), np.fromiter(map(code.__getitem__, toks), np.int32, len(toks)).tobytes())
+        for starts, toks in results
+    ]
+    return vocabulary, packed
 
 
 def _batches(texts, n_batches):
@@ -481,42 +538,75 @@ def _batches(texts, n_batches):
     return batches
 
 
-def segment_texts(seg: Segmenter, texts, workers=None) -> list:
-    """Return [(starts, tokens)] for texts, in a process pool when there is enough work."""
-    if workers is None:
-        workers = (
-            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        )
+def segment_texts(seg: Segmenter, texts, workers=None, words=None) -> list:
+    """Return [(starts, tokens)] for texts, on all cores when there is enough work.
+
+    words: a dict whose string objects the tokens reuse (one object per distinct word).
+    """
+    words = {} if words is None else words
+    workers = _worker_count(workers)
     if workers <= 1 or sum(map(len, texts)) < POOL_MIN_CHARS:
-        return [seg.words(t) for t in progress(texts, desc="segmenting")]
-    batches = _batches(texts, workers * 8)
+        results = (seg.words(t) for t in progress(texts, desc="segmenting"))
+    elif seg.engine == "rjieba":
+        results = _segment_in_threads(seg, texts, workers)
+    else:
+        results = _segment_in_processes(seg, texts, workers)
+    return [(starts, shared_strings(toks, words)) for starts, toks in results]
+
+
+def _segment_in_threads(seg: Segmenter, texts, workers):
+    """Yield (starts, tokens) per text: jieba-rs cuts in threads, this thread filters words."""
+    cuts = progress(cut_texts(seg, texts, workers), total=len(texts), desc="segmenting")
+    for text, pieces in zip(texts, cuts, strict=True):
+        yield word_tokens(text, pieces)
+
+
+def cut_texts(seg: Segmenter, texts, workers=None):
+    """Yield the pieces of each text in order, cut in threads on all cores."""
+    # jieba-rs cuts without holding the GIL, so threads run it on every core (for pure-Python
+    # jieba they would take turns). Measured on 2 cores, threads that cut while this thread
+    # filters words beat worker processes, which must send every token back as a new string.
+    workers = _worker_count(workers)
+    seg.cut("")  # build the engine once, before the threads share it
+    window = workers * 32  # texts in flight: bounds the pieces held in memory
+    with ThreadPoolExecutor(workers) as pool:
+        for begin in range(0, len(texts), window):
+            yield from pool.map(seg.cut, texts[begin : begin + window])
+
+
+def _segment_in_processes(seg: Segmenter, texts, workers):
+    """Yield (starts, tokens) per text, segmented in a process pool (pure-Python jieba)."""
     seg.cut("")  # build the engine first: forked workers inherit it ready to use
     # fork on Linux: workers start at once and a script without a __main__ guard still works;
     # elsewhere fork is unsafe, and spawn needs that guard in analysts' scripts
     context = get_context("fork" if sys.platform == "linux" else "spawn")
-    results = []
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(seg,)
     ) as pool:
-        for batch in progress(
-            pool.map(_segment_batch, batches), total=len(batches), desc="segmenting"
-        ):
-            for starts, joined in batch:
-                toks = joined.split("\n") if joined else []
-                results.append((np.frombuffer(starts, dtype=np.int32), toks))
-    return results
+        batches = pool.map(_segment_batch, _batches(texts, workers * 4))
+        for vocabulary, packed in progress(batches, total=workers * 4, desc="segmenting"):
+            for starts, codes in packed:
+                toks = list(map(vocabulary.__getitem__, np.frombuffer(codes, np.int32).tolist()))
+                yield np.frombuffer(starts, dtype=np.int32), toks
+
+
+def shared_strings(toks, words) -> list:
+    """Return the tokens as the string objects kept in `words`, adding the new ones."""
+    # 16 million tokens as separate str objects take over a gigabyte; shared, a few MB
+    return list(map(words.setdefault, toks, toks))
 
 
 def segment_cached(seg: Segmenter, texts, workers=None, cache_root=None, digests=None):
     """Return ([(starts, tokens)] per text, number of distinct texts segmented now)."""
     cache = TokenCache(seg, cache_root)
     digests = digests or [text_hash(t) for t in texts]
-    found = {}
+    found, words = {}, {}
     for digest, text in zip(digests, texts, strict=True):
         if digest not in found:
-            found[digest] = cache.get(digest, text)
+            hit = cache.get(digest, text)
+            found[digest] = hit and (hit[0], shared_strings(hit[1], words))
     todo = {d: t for d, t in zip(digests, texts, strict=True) if found[d] is None}
-    fresh = segment_texts(seg, list(todo.values()), workers)
+    fresh = segment_texts(seg, list(todo.values()), workers, words)
     for digest, result in zip(todo, fresh, strict=True):
         cache.put(digest, *result)
         found[digest] = result
