@@ -156,6 +156,31 @@ def test_duplicates_are_compared_again_only_when_a_text_changes(folder, monkeypa
     _assert_same(copied, load_corpus(folder, cache=False))
 
 
+def test_adding_a_file_fingerprints_only_that_file(folder, monkeypatch):
+    from jianghua import duplicates
+
+    printed = []
+    real = duplicates.text_prints
+
+    def spy(text, *args, **kwargs):
+        printed.append(text[:10])
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(duplicates, "text_prints", spy)
+    cold = load_corpus(folder)
+    assert len(printed) == 9
+    text = (folder / FIRST).read_text(encoding="utf-8")
+    (folder / "copy.txt").write_text(text[: len(text) * 2 // 3], encoding="utf-8")  # truncated
+    copied = load_corpus(folder)
+    assert len(printed) == 10  # the nine known texts came from the kept fingerprints
+    assert copied.speeches.set_index("speech_id").duplicate_of["copy-1"] == (
+        "000_08fcc9c379b76566-1"
+    )
+    (folder / "copy.txt").unlink()
+    _assert_same(cold, load_corpus(folder))
+    assert len(printed) == 10
+
+
 def test_worker_processes_give_the_serial_result(folder, tmp_path, monkeypatch, calls):
     serial = load_corpus(folder, cache=False, workers=1)
     monkeypatch.setattr(corpus, "POOL_MIN_FILES", 1)  # 5 files are enough for the pool here

@@ -209,7 +209,7 @@ def test_damaged_or_half_written_entries_are_not_trusted(cache):
         assert tk.tokens(corpus).attrs["segmented"] == 0
 
 
-@pytest.mark.parametrize("engine", ["rjieba", "jieba"])  # threads for rjieba, processes for jieba
+@pytest.mark.parametrize("engine", ["rjieba", "jieba"])
 def test_all_cores_give_the_same_tokens_as_one_core(seed_corpus, monkeypatch, engine):
     seg = tk.segmenter(engine=engine)
     texts = seed_corpus.speeches["text"].tolist()

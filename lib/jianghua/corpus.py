@@ -475,7 +475,7 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
         except Exception as err:  # damaged: compared again
             warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=3)
     if not isinstance(found, dict):
-        found = find_duplicates(texts)
+        found = find_duplicates(texts, prints=_kept_prints(texts) if cache else None)
         if path is not None:
             try:
                 _atomic_write(path, _encode_entry(found))
@@ -484,14 +484,44 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     speeches["duplicate_of"] = _with_na(speeches["speech_id"].map(found))
 
 
-def _duplicates_path(texts: dict) -> Path:
-    """Return the cache file of find_duplicates' answer for these ids and texts."""
+def _kept_prints(texts: dict) -> dict:
+    """Return {id: text_prints} of the texts, computing only texts not seen by the last run."""
+    from jianghua.duplicates import text_prints
+    from jianghua.tokens import _atomic_write, text_hash
+
+    # adding one speech to ten thousand must not fingerprint the other ten thousand again
+    key = _duplicates_settings().hexdigest()
+    path = config.cache_dir() / "corpus" / "duplicates" / f"fingerprints-{key}.pkl"
+    kept = {}
+    if path.is_file():
+        try:
+            kept = _decode_entry(path.read_bytes())
+        except Exception as err:  # damaged: every text is fingerprinted again
+            warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=4)
+    digests = {speech_id: text_hash(text) for speech_id, text in texts.items()}
+    now = {d: kept[d] if d in kept else text_prints(texts[i]) for i, d in digests.items()}
+    if now.keys() != kept.keys():
+        try:
+            _atomic_write(path, _encode_entry(now))  # only the current texts: no growth
+        except OSError as err:
+            warnings.warn(f"corpus cache not written: {err}", stacklevel=4)
+    return {speech_id: now[d] for speech_id, d in digests.items()}
+
+
+def _duplicates_settings():
+    """Return a hash object seeded with the duplicate check's settings and code."""
     from jianghua import duplicates
 
     digest = hashlib.blake2b(digest_size=16)
     settings = [duplicates.K, duplicates.THRESHOLD, duplicates.SAMPLE, duplicates.MAX_DF]
     settings += [duplicates.MIN_SHINGLES, CACHE_VERSION, importlib_metadata.version("numpy")]
     digest.update(repr(settings).encode() + Path(duplicates.__file__).read_bytes())
+    return digest
+
+
+def _duplicates_path(texts: dict) -> Path:
+    """Return the cache file of find_duplicates' answer for these ids and texts."""
+    digest = _duplicates_settings()
     for speech_id, text in texts.items():
         for value in (str(speech_id), text):
             data = value.encode("utf-8", "surrogatepass")

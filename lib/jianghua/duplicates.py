@@ -61,15 +61,29 @@ def fingerprints(codes: np.ndarray, k: int = K, sample: int = SAMPLE) -> np.ndar
     return np.unique(hashes)
 
 
+def text_prints(text: str, k: int = K, sample: int = SAMPLE) -> tuple:
+    """Return (number of letters, sorted sampled k-gram hashes) of one text."""
+    codes = letters(text)
+    return len(codes), fingerprints(codes, k, sample)
+
+
 def find_duplicates(
-    texts, threshold: float = THRESHOLD, k: int = K, sample: int = SAMPLE, max_df: int = MAX_DF
+    texts,
+    threshold: float = THRESHOLD,
+    k: int = K,
+    sample: int = SAMPLE,
+    max_df: int = MAX_DF,
+    prints=None,
 ) -> dict:
-    """Return {id: id of the longer/earlier speech it is (mostly) contained in} for duplicates."""
+    """Return {id: id of the longer/earlier speech it is (mostly) contained in} for duplicates.
+
+    prints: {id: text_prints(text, k, sample)} already computed (e.g. kept from a last run).
+    """
     ids = list(texts.keys())
-    codes = [letters(texts[i]) for i in ids]
-    prints = [fingerprints(c, k, sample) for c in codes]
-    shared, sizes = _shared_counts(prints, max_df)
-    length = [len(c) for c in codes]
+    prints = prints or {}
+    found = [prints[i] if i in prints else text_prints(texts[i], k, sample) for i in ids]
+    length = [n for n, _ in found]
+    shared, sizes = _shared_counts([p for _, p in found], max_df)
     best: dict[int, tuple] = {}
     for (a, b), count in shared.items():
         # the shorter one (the later one on a tie) is the copy

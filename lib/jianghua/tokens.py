@@ -14,7 +14,7 @@ import sys
 import tempfile
 import warnings
 from bisect import bisect_left, bisect_right
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata
@@ -41,7 +41,7 @@ CACHE_FORMAT = b"JHTOK2\n"
 BALLAST_WORD = "\ue000\ue001"
 BALLAST_BUDGET = 20_000_000
 
-# Enough characters of uncached text to be worth starting worker threads or processes for.
+# Enough characters of uncached text to be worth starting worker processes for.
 POOL_MIN_CHARS = 500_000
 
 _NUMERAL_CHARS = "零〇○一二三四五六七八九十百千万亿两"
@@ -220,7 +220,7 @@ def _build_rjieba(dictionary: Dictionary):
     engine.add_word(BALLAST_WORD, dictionary.target_total - total, None)
 
     def cut(text, classes=None):
-        pieces = engine.cut(text, hmm=True)  # releases the GIL: threads segment in parallel
+        pieces = engine.cut(text, hmm=True)
         if classes is None:
             classes = character_classes(text)
         return _jieba_compatible(text, pieces, engine.has_word, classes)
@@ -547,35 +547,16 @@ def segment_texts(seg: Segmenter, texts, workers=None, words=None) -> list:
     workers = _worker_count(workers)
     if workers <= 1 or sum(map(len, texts)) < POOL_MIN_CHARS:
         results = (seg.words(t) for t in progress(texts, desc="segmenting"))
-    elif seg.engine == "rjieba":
-        results = _segment_in_threads(seg, texts, workers)
     else:
+        # Worker processes, not threads, although jieba-rs releases the GIL: on 10,000
+        # speeches (2 cores) threads took 27 s, as the word filter and the token strings
+        # stay on one core; processes that send back word codes took 15 s.
         results = _segment_in_processes(seg, texts, workers)
     return [(starts, shared_strings(toks, words)) for starts, toks in results]
 
 
-def _segment_in_threads(seg: Segmenter, texts, workers):
-    """Yield (starts, tokens) per text: jieba-rs cuts in threads, this thread filters words."""
-    cuts = progress(cut_texts(seg, texts, workers), total=len(texts), desc="segmenting")
-    for text, pieces in zip(texts, cuts, strict=True):
-        yield word_tokens(text, pieces)
-
-
-def cut_texts(seg: Segmenter, texts, workers=None):
-    """Yield the pieces of each text in order, cut in threads on all cores."""
-    # jieba-rs cuts without holding the GIL, so threads run it on every core (for pure-Python
-    # jieba they would take turns). Measured on 2 cores, threads that cut while this thread
-    # filters words beat worker processes, which must send every token back as a new string.
-    workers = _worker_count(workers)
-    seg.cut("")  # build the engine once, before the threads share it
-    window = workers * 32  # texts in flight: bounds the pieces held in memory
-    with ThreadPoolExecutor(workers) as pool:
-        for begin in range(0, len(texts), window):
-            yield from pool.map(seg.cut, texts[begin : begin + window])
-
-
 def _segment_in_processes(seg: Segmenter, texts, workers):
-    """Yield (starts, tokens) per text, segmented in a process pool (pure-Python jieba)."""
+    """Yield (starts, tokens) per text, segmented in a process pool."""
     seg.cut("")  # build the engine first: forked workers inherit it ready to use
     # fork on Linux: workers start at once and a script without a __main__ guard still works;
     # elsewhere fork is unsafe, and spawn needs that guard in analysts' scripts
