@@ -231,3 +231,42 @@ def test_clear_results_deletes_cached_results(seed_corpus, cache):
     frequency.term_frequencies(seed_corpus, min_chars=2)
     assert memo.clear_results() == 2
     assert entries(cache) == [] and memo.clear_results() == 0
+
+
+def _capture_sizes(monkeypatch) -> list:
+    """Record how many speeches each call of themes.text_units is given."""
+    sizes, original = [], themes.text_units
+
+    def recording(corpus, *args, **kwargs):
+        sizes.append(len(corpus.speeches))
+        return original(corpus, *args, **kwargs)
+
+    monkeypatch.setattr(themes, "text_units", recording)
+    return sizes
+
+
+@pytest.mark.parametrize("unit", ["speech", "section", "paragraph"])
+def test_theme_scores_compute_only_added_or_changed_speeches(seed_corpus, cache, monkeypatch, unit):
+    last = seed_corpus.speeches["speech_id"].iloc[-1]
+    fewer = dataclasses.replace(
+        seed_corpus,
+        speeches=seed_corpus.speeches.iloc[:-1].reset_index(drop=True),
+        sections=seed_corpus.sections[seed_corpus.sections["speech_id"] != last],
+    )
+    sizes = _capture_sizes(monkeypatch)
+    themes.theme_scores(fewer, unit=unit)
+    added = themes.theme_scores(seed_corpus, unit=unit)
+    assert sizes == [len(seed_corpus) - 1, 1]  # the added speech alone
+    pdt.assert_frame_equal(added, themes.theme_scores.__wrapped__(seed_corpus, unit=unit))
+    assert set(added["speech_id"]) == set(seed_corpus.speeches["speech_id"])
+    edited = copy_of(seed_corpus)
+    edited.speeches.loc[2, "text"] = edited.speeches.loc[2, "text"] + "要狠抓作风建设。"
+    changed = themes.theme_scores(edited, unit=unit)
+    assert sizes[-1] == 1
+    pdt.assert_frame_equal(changed, themes.theme_scores.__wrapped__(edited, unit=unit))
+    assert changed["hits"].sum() > added["hits"].sum()
+    before = len(sizes)
+    pdt.assert_frame_equal(
+        themes.theme_scores(fewer, unit=unit), added[added.speech_id != last].reset_index(drop=True)
+    )
+    assert len(sizes) == before  # a removed speech: every other one was kept

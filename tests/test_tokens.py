@@ -1,9 +1,12 @@
 """Segmentation, user dictionaries, stopword lists and the token cache."""
 
+import dataclasses
 import importlib
 import sys
 import warnings
 
+import pandas as pd
+import pandas.testing as pdt
 import pytest
 from jianghua import config
 from jianghua.corpus import Corpus
@@ -234,3 +237,14 @@ def test_without_rjieba_jieba_runs_with_a_warning(monkeypatch, cache):
         frame = tk.tokens(Corpus.from_texts({"a": "要抓落实，加强作风建设。"}))
     assert frame.attrs["engine"] == "jieba"
     assert frame["token"].tolist() == ["要", "抓落实", "加强", "作风建设"]
+
+
+def test_some_speeches_of_the_table_in_memory_are_sliced_not_read(seed_corpus, cache):
+    whole = tk.tokens(seed_corpus)
+    part = dataclasses.replace(seed_corpus, speeches=seed_corpus.speeches.iloc[[4, 1]])
+    sliced = tk.tokens(part)
+    assert sliced.attrs["segmented"] == 0
+    ids = part.speeches["speech_id"].tolist()
+    expected = pd.concat([whole[whole["speech_id"] == i] for i in ids])
+    pdt.assert_frame_equal(sliced, expected.reset_index(drop=True))
+    assert tk._LAST["key"][2] == tuple(seed_corpus.speeches["speech_id"])  # still the whole

@@ -856,7 +856,7 @@ def _progress_norms(norms):
 
 def _passage(chain, a, b, offs_a, offs_b, min_chars, max_shift) -> dict | None:
     """Return the passage row for a chain of blocks, or None when it is too short."""
-    import difflib
+    from rapidfuzz.distance import Indel
 
     span = (
         chain[0][0],
@@ -872,7 +872,10 @@ def _passage(chain, a, b, offs_a, offs_b, min_chars, max_shift) -> dict | None:
     span_a, span_b = a[sa:ea].replace(_MASK, ""), b[sb:eb].replace(_MASK, "")
     if min(len(span_a), len(span_b)) < min_chars:
         return None
-    sim = difflib.SequenceMatcher(None, span_a, span_b, autojunk=False).ratio()
+    # 2 * LCS / (len a + len b), bit-parallel: difflib's ratio gave the same kind of score
+    # (lower where its matching blocks miss part of the LCS) but took 100 s of 150 s on
+    # 10,000 speeches
+    sim = Indel.normalized_similarity(span_a, span_b)
     return {
         "start_a": int(offs_a[sa]),
         "end_a": int(offs_a[ea - 1]) + 1,

@@ -82,26 +82,31 @@ def find_duplicates(
     ids = list(texts.keys())
     prints = prints or {}
     found = [prints[i] if i in prints else text_prints(texts[i], k, sample) for i in ids]
-    length = [n for n, _ in found]
-    shared, sizes = _shared_counts([p for _, p in found], max_df)
-    best: dict[int, tuple] = {}
-    for (a, b), count in shared.items():
-        # the shorter one (the later one on a tie) is the copy
-        copy, original = (a, b) if (length[a], -a) < (length[b], -b) else (b, a)
-        if sizes[copy] < MIN_SHINGLES:
-            continue
+    length = np.array([n for n, _ in found], dtype=np.int64)
+    a, b, count, sizes = _shared_counts([p for _, p in found], max_df)
+    # the shorter one (the later one on a tie) is the copy
+    a_is_copy = (length[a] < length[b]) | ((length[a] == length[b]) & (a > b))
+    copy, original = np.where(a_is_copy, a, b), np.where(a_is_copy, b, a)
+    with np.errstate(divide="ignore", invalid="ignore"):
         containment = count / sizes[copy]
-        rank = (containment, length[original], -original)
-        if containment >= threshold and rank > best.get(copy, (0.0, 0, 0))[:3]:
-            best[copy] = (*rank, original)
-    parent = {copy: entry[3] for copy, entry in best.items()}
+    # millions of pairs share a k-gram or two: only the few that pass go through Python
+    passing = np.flatnonzero((sizes[copy] >= MIN_SHINGLES) & (containment >= threshold))
+    best: dict[int, tuple] = {}
+    for i in passing.tolist():
+        c, o = int(copy[i]), int(original[i])
+        rank = (float(containment[i]), int(length[o]), -o)
+        if rank > best.get(c, (0.0, 0, 0))[:3]:
+            best[c] = (*rank, o)
+    parent = {c: entry[3] for c, entry in best.items()}
     return {ids[c]: ids[_root(c, parent)] for c in sorted(parent)}
 
 
-def _shared_counts(prints: list, max_df: int) -> tuple[dict, list]:
-    """Return ({(doc a, doc b): shared k-grams}, usable k-grams per doc) via an inverted index."""
+def _shared_counts(prints: list, max_df: int) -> tuple:
+    """Return (doc a, doc b, shared k-grams) arrays for pairs sharing any, and usable k-grams
+    per doc, via an inverted index."""
+    empty = np.empty(0, dtype=np.int64)
     if not prints:
-        return {}, []
+        return empty, empty, empty, empty
     hashes = np.concatenate(prints)
     docs = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(prints)])
     order = np.argsort(hashes)
@@ -113,11 +118,10 @@ def _shared_counts(prints: list, max_df: int) -> tuple[dict, list]:
     usable = df <= max_df
     sizes = np.bincount(docs[np.repeat(usable, df)], minlength=len(prints))
     keys = [_pair_keys(docs, starts, df, g, len(prints)) for g in range(2, max_df + 1)]
-    keys = np.concatenate([np.empty(0, dtype=np.int64), *keys])
+    keys = np.concatenate([empty, *keys])
     pairs, counts = np.unique(keys, return_counts=True)
     a, b = np.divmod(pairs, len(prints))
-    shared = dict(zip(zip(a.tolist(), b.tolist(), strict=True), counts.tolist(), strict=True))
-    return shared, sizes.tolist()
+    return a, b, counts, sizes
 
 
 def _pair_keys(docs, starts, df, size: int, n_docs: int) -> np.ndarray:

@@ -179,8 +179,11 @@ def _maybe_file(value):
         return None
 
 
-def _call_key(func, signature, corpus, args, kwargs):
-    """Return the cache key of a call, or None when the call is not to be cached."""
+def _call_key(func, signature, corpus, args, kwargs, whole=True):
+    """Return the cache key of a call, or None when the call is not to be cached.
+
+    whole=False leaves the corpus out: the key of the settings and arguments alone.
+    """
     if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
         return None
     if not hasattr(corpus, "speeches") or len(corpus.speeches) < MIN_SPEECHES:
@@ -197,11 +200,22 @@ def _call_key(func, signature, corpus, args, kwargs):
     payload = (
         func.__module__,
         func.__qualname__,
-        corpus_fingerprint(corpus),
+        corpus_fingerprint(corpus) if whole else None,
         settings_fingerprint(corpus, func),
         arguments,
     )
     return hashlib.blake2b(repr(payload).encode(), digest_size=20).hexdigest()
+
+
+def speech_fingerprints(corpus) -> list:
+    """Return a hash per speech (in order) of its row and its sections' rows."""
+    sections = {}
+    for row in corpus.sections.itertuples(index=False):
+        sections.setdefault(row.speech_id, []).append(row)
+    return [
+        hashlib.blake2b(repr((row, sections.get(row.speech_id))).encode(), digest_size=16).digest()
+        for row in corpus.speeches.itertuples(index=False)
+    ]
 
 
 # ---------------------------------------------------------------- the cache
@@ -233,6 +247,71 @@ def memoized(func):
         return _cached(path, lambda: func(corpus, *args, **kwargs))
 
     return wrapper
+
+
+def memoized_by_speech(func):
+    """Return func cached on disk whole and speech by speech (see _by_speech)."""
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(corpus, *args, **kwargs):
+        key = _call_key(func, signature, corpus, args, kwargs)
+        if key is None:
+            return func(corpus, *args, **kwargs)
+        folder = results_dir() / f"{func.__module__}.{func.__qualname__}"
+        settings = _call_key(func, signature, corpus, args, kwargs, whole=False)
+        parts = folder / f"parts-{settings}.pkl"
+        return _cached(folder / f"{key}.pkl", lambda: _by_speech(func, corpus, args, kwargs, parts))
+
+    return wrapper
+
+
+def _by_speech(func, corpus, args, kwargs, path: Path):
+    """Return func's table for the corpus, computing only the speeches not kept in path.
+
+    For analyses whose rows for a speech depend on that speech alone (its row, its sections
+    and its tokens), in speech order: adding one speech to ten thousand then costs one
+    speech's work, not ten thousand.
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    marks = speech_fingerprints(corpus)
+    kept = _read_parts(path)
+    todo = [m not in kept["done"] for m in marks]
+    rows = kept["rows"]
+    if any(todo):
+        ids = corpus.speeches["speech_id"][todo]
+        part = dataclasses.replace(
+            corpus,
+            speeches=corpus.speeches[todo].reset_index(drop=True),
+            sections=corpus.sections[corpus.sections["speech_id"].isin(ids)],
+        )
+        fresh = func(part, *args, **kwargs)
+        mark_of = dict(zip(ids, np.array(marks, dtype=object)[todo], strict=True))
+        fresh = fresh.assign(_speech=fresh["speech_id"].map(mark_of))
+        rows = fresh if rows is None else pd.concat([rows, fresh], ignore_index=True)
+    order = {m: i for i, m in enumerate(marks)}
+    rows = rows[rows["_speech"].isin(order)]
+    rows = rows.iloc[np.argsort(rows["_speech"].map(order).to_numpy(), kind="stable")]
+    if any(todo) or len(kept["done"]) != len(order):
+        _write_entry(path, {"result": {"done": set(marks), "rows": rows}, "warnings": []})
+    return rows.drop(columns="_speech").reset_index(drop=True)
+
+
+def _read_parts(path: Path) -> dict:
+    """Return {"done": speech marks, "rows": kept rows or None} from a parts file."""
+    if path.is_file():
+        try:
+            return _read_entry(path)["result"]
+        except Exception as err:  # damaged: every speech is computed again
+            warnings.warn(
+                f"result cache entry {path} is damaged ({err}); computing it again",
+                ResultCacheWarning,
+                stacklevel=4,
+            )
+    return {"done": set(), "rows": None}
 
 
 def _cached(path: Path, compute):

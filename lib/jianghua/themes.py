@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from jianghua import config
-from jianghua.memo import memoized
+from jianghua.memo import memoized, memoized_by_speech
 
 UNITS = ("speech", "section", "paragraph")
 NEAR_GAP = 4  # "A + B": at most this many tokens between A and B
@@ -464,7 +464,7 @@ def _hits(corpus, units: pd.DataFrame, themes: dict, tok: pd.DataFrame) -> pd.Da
     return hits.drop(columns=["_u", "_t", "_neg"]).reset_index(drop=True)
 
 
-@memoized
+@memoized_by_speech
 def theme_scores(corpus, unit="speech", themes=None) -> pd.DataFrame:
     """Return unit_id, speech_id, unit_index, theme, hits, n_tokens, per_1k (per 1,000 tokens)."""
     themes = resolve_themes(themes, corpus)

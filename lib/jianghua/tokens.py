@@ -615,14 +615,39 @@ def tokens(corpus, userdict=None, engine="auto", workers=None, cache=True):
         return _token_frame(ids, segment_texts(seg, texts, workers), seg, len(set(texts)))
     digests = [text_hash(t) for t in texts]
     key = (seg, str(config.cache_dir()), tuple(ids), tuple(digests))
-    if _LAST.get("key") != key:
+    if _LAST.get("key") == key:
+        frame = _LAST["frame"].copy(deep=False)
+    elif (part := _part_of_last(key)) is not None:
+        frame = part  # a few speeches of the table in memory (an analysis done speech by speech)
+    else:
         results, segmented = segment_cached(seg, texts, workers, digests=digests)
         _LAST.clear()
         _LAST.update(key=key, frame=_token_frame(ids, results, seg, segmented))
+        _LAST["sizes"] = [len(toks) for _, toks in results]
         return _LAST["frame"].copy(deep=False)
-    frame = _LAST["frame"].copy(deep=False)
     frame.attrs = {**frame.attrs, "segmented": 0}
     return frame
+
+
+def _part_of_last(key):
+    """Return the rows of the kept tokens table for key's speeches, if it holds them all."""
+    if "key" not in _LAST or _LAST["key"][:2] != key[:2]:
+        return None
+    if "rows" not in _LAST:  # where each speech's rows start and end, found once
+        last_ids, last_digests = _LAST["key"][2:]
+        ends = np.cumsum(_LAST["sizes"]).tolist()
+        _LAST["rows"] = {
+            i: (d, e - n, e)
+            for i, d, n, e in zip(last_ids, last_digests, _LAST["sizes"], ends, strict=True)
+        }
+    rows = _LAST["rows"]
+    wanted = [rows.get(i) for i in key[2]]
+    if any(r is None or r[0] != d for r, d in zip(wanted, key[3], strict=True)):
+        return None
+    index = np.concatenate([np.arange(b, e) for _, b, e in wanted] or [np.zeros(0, np.int64)])
+    part = _LAST["frame"].iloc[index].reset_index(drop=True)
+    part.attrs = dict(_LAST["frame"].attrs)
+    return part
 
 
 def _token_frame(ids, results, seg, segmented):
