@@ -177,8 +177,10 @@ def test_totals_against_targets():
             "n_files": 100,
             "stage": scale.COLD_STAGES
             + ["load_corpus (rerun)", "tokens (warm)"]
-            + [s + " (rerun)" for s in scale.COLD_STAGES[2:]],
-            "seconds": [10.0, 50.0, 5.0, 5.0, 20.0, 10.0, 5.0, 1.0, 0.5, 0.5, 0.5, 0.5],
+            + [s + " (rerun)" for s in scale.COLD_STAGES[2:]]
+            + ["load_corpus (+1 file)", "tokens (+1 file)", "reuse (+1 file)"],
+            "seconds": [10.0, 50.0, 5.0, 5.0, 20.0, 10.0, 5.0, 1.0, 0.5, 0.5, 0.5, 0.5]
+            + [6.0, 1.5, 4.0],
             "peak_self_mb": 900.0,
             "peak_children_mb": 100.0,
         }
@@ -190,6 +192,9 @@ def test_totals_against_targets():
     assert out.loc["warm / cold rerun", "value"] == pytest.approx(8 / 100, abs=1e-4)
     assert out.loc["warm / cold rerun", "ok"] == "yes"
     assert out.loc["pipeline cold (s)", "ok"] == "yes"
+    assert out.loc["+1 file: load + tokens (s)", "value"] == 7.5
+    assert out.loc["+1 file: whole pipeline (s)", "value"] == 11.5
+    assert out.loc["+1 file: whole pipeline minus warm rerun (s)", "value"] == 3.5
 
 
 def test_clauses_carry_no_outline_markers():
