@@ -270,3 +270,13 @@ def test_theme_scores_compute_only_added_or_changed_speeches(seed_corpus, cache,
         themes.theme_scores(fewer, unit=unit), added[added.speech_id != last].reset_index(drop=True)
     )
     assert len(sizes) == before  # a removed speech: every other one was kept
+
+
+def test_theme_scores_by_speech_equal_the_whole_on_hundreds_of_speeches(seed_corpus, cache):
+    paragraphs = [p for t in seed_corpus.speeches["text"] for p in t.split("\n") if len(p) > 30]
+    texts = {f"s{i:03d}": "\n".join(paragraphs[i % len(paragraphs) :][:4]) for i in range(300)}
+    many = Corpus.from_texts(texts)
+    themes.theme_scores(Corpus.from_texts(dict(list(texts.items())[:150])))
+    assembled = themes.theme_scores(many)
+    pdt.assert_frame_equal(assembled, themes.theme_scores.__wrapped__(many))
+    assert assembled["speech_id"].nunique() == 300
