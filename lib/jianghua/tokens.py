@@ -32,7 +32,7 @@ ENGINES = ("auto", "rjieba", "jieba")
 
 # Bump when the word filter or the jieba-compatibility fixes change: it renames the cache.
 FILTER_VERSION = 1
-CACHE_FORMAT = b"JHTOK2\n"
+CACHE_FORMAT = b"JHTOK3\n"
 
 # Every user dictionary is topped up to the same total frequency with an unreachable ballast
 # word (private-use characters never reach jieba's dictionary lookup). jieba scores a path by
@@ -408,19 +408,24 @@ class TokenCache:
         """Return the file of a text hash."""
         return self.root / digest[:2] / f"{digest}.tok"
 
-    def get(self, digest, text):
-        """Return (starts, tokens) if a valid entry exists, else None."""
+    def get(self, digest, text, words=None):
+        """Return (starts, tokens) if a valid entry exists, else None.
+
+        words: a dict whose string objects the tokens reuse (see shared_strings).
+        """
         path = self.path(digest)
         if not path.is_file():
             return None
         try:
-            version, starts, toks = _read_entry(path)
+            version, starts, vocabulary, codes = _read_entry(path)
         except ValueError as err:  # damaged on disk: say so, then segment the text again
             warnings.warn(f"{err}; segmenting that text again", stacklevel=2)
             return None
         changed = self._changed_since(version)
         if changed is None or any(word in text for word in changed):
             return None
+        vocabulary = vocabulary if words is None else shared_strings(vocabulary, words)
+        toks = list(map(vocabulary.__getitem__, codes.tolist()))
         if version != self.seg.dictionary.version:
             self.put(digest, starts, toks)  # re-stamp so the next run takes the fast path
         return starts, toks
@@ -428,12 +433,26 @@ class TokenCache:
     def put(self, digest, starts, toks):
         """Write an entry atomically (temporary file, then os.replace)."""
         self._save_snapshot()
-        body = "\n".join(toks).encode("utf-8")
-        header = {"dict": self.seg.dictionary.version, "n": len(toks), "bytes": len(body)}
-        header = json.dumps(header).encode()
+        # each distinct word once, then int32 codes: smaller, and read back without making a
+        # new string per token
+        vocabulary = list(dict.fromkeys(toks))
+        code = {word: i for i, word in enumerate(vocabulary)}
+        codes = np.fromiter(map(code.__getitem__, toks), dtype="<i4", count=len(toks))
+        body = "\n".join(vocabulary).encode("utf-8")
+        header = {
+            "dict": self.seg.dictionary.version,
+            "n": len(toks),
+            "words": len(vocabulary),
+            "bytes": len(body),
+        }
         _atomic_write(
             self.path(digest),
-            CACHE_FORMAT + header + b"\n" + starts.astype("<i4").tobytes() + body,
+            CACHE_FORMAT
+            + json.dumps(header).encode()
+            + b"\n"
+            + starts.astype("<i4").tobytes()
+            + codes.tobytes()
+            + body,
         )
 
     def _changed_since(self, version):
@@ -461,21 +480,21 @@ class TokenCache:
 
 
 def _read_entry(path):
-    """Return (dict version, starts, tokens) of a cache file; raise if it is damaged."""
+    """Return (dict version, starts, vocabulary, codes) of a cache file; raise if damaged."""
     data = path.read_bytes()
     if not data.startswith(CACHE_FORMAT):
         raise ValueError(f"token cache entry {path} is not in format {CACHE_FORMAT!r}")
     head_end = data.index(b"\n", len(CACHE_FORMAT))
     header = json.loads(data[len(CACHE_FORMAT) : head_end])
-    n, size = header.get("n", -1), header.get("bytes", -1)
-    if n < 0 or size < 0:
-        raise ValueError(f"token cache entry {path} has a damaged header")
-    starts = np.frombuffer(data, dtype="<i4", count=n, offset=head_end + 1).astype(np.int32)
-    body = data[head_end + 1 + 4 * n :]
-    toks = body.decode("utf-8").split("\n") if n else []
-    if len(toks) != n or len(body) != size:
+    n, n_words, size = header.get("n", -1), header.get("words", -1), header.get("bytes", -1)
+    if min(n, n_words, size) < 0 or len(data) != head_end + 1 + 8 * n + size:
         raise ValueError(f"token cache entry {path} is damaged")
-    return header.get("dict"), starts, toks
+    starts = np.frombuffer(data, dtype="<i4", count=n, offset=head_end + 1).astype(np.int32)
+    codes = np.frombuffer(data, dtype="<i4", count=n, offset=head_end + 1 + 4 * n)
+    vocabulary = data[head_end + 1 + 8 * n :].decode("utf-8").split("\n") if n_words else []
+    if len(vocabulary) != n_words or (n and (codes.min() < 0 or codes.max() >= n_words)):
+        raise ValueError(f"token cache entry {path} is damaged")
+    return header.get("dict"), starts, vocabulary, codes
 
 
 def _atomic_write(path: Path, data: bytes):
@@ -584,8 +603,7 @@ def segment_cached(seg: Segmenter, texts, workers=None, cache_root=None, digests
     found, words = {}, {}
     for digest, text in zip(digests, texts, strict=True):
         if digest not in found:
-            hit = cache.get(digest, text)
-            found[digest] = hit and (hit[0], shared_strings(hit[1], words))
+            found[digest] = cache.get(digest, text, words)
     todo = {d: t for d, t in zip(digests, texts, strict=True) if found[d] is None}
     fresh = segment_texts(seg, list(todo.values()), workers, words)
     for digest, result in zip(todo, fresh, strict=True):
@@ -659,7 +677,7 @@ def _token_frame(ids, results, seg, segmented):
         {
             "speech_id": np.repeat(np.array(ids, dtype=object), counts),
             "position": np.concatenate([np.arange(n) for n in counts] or [[]]).astype(np.int64),
-            "token": [tok for _, toks in results for tok in toks],
+            "token": list(chain.from_iterable(toks for _, toks in results)),
             "start": np.concatenate([s for s, _ in results] or [[]]).astype(np.int64),
         }
     )
