@@ -280,3 +280,28 @@ def test_theme_scores_by_speech_equal_the_whole_on_hundreds_of_speeches(seed_cor
     assembled = themes.theme_scores(many)
     pdt.assert_frame_equal(assembled, themes.theme_scores.__wrapped__(many))
     assert assembled["speech_id"].nunique() == 300
+
+
+def test_reuse_after_an_added_speech_aligns_only_pairs_with_it(seed_corpus, cache, monkeypatch):
+    texts = dict(zip(seed_corpus.speeches["speech_id"], seed_corpus.speeches["text"], strict=True))
+    planted = next(iter(texts.values()))[200:900]  # a passage of the first speech, copied
+    base = Corpus.from_texts(texts)
+    extended = Corpus.from_texts({**texts, "planted": "会议指出，" + planted + "会议要求。"})
+    aligned, original = [], compare._pair_passages
+
+    def recording(docs, da, db, *args):
+        aligned.append((da, db))
+        return original(docs, da, db, *args)
+
+    monkeypatch.setattr(compare, "_pair_passages", recording)
+    compare.reuse(base)
+    before = len(aligned)
+    assert before >= 1  # the seed corpus' own reuse (003's parts)
+    found = compare.reuse(extended)
+    new = aligned[before:]
+    assert new and all(len(texts) in pair for pair in new)  # only pairs with the new speech
+    assert "planted" in set(found.pairs["speech_a"]) | set(found.pairs["speech_b"])
+    monkeypatch.setenv(memo.DISABLE_ENV, "1")
+    fresh = compare.reuse(extended)
+    pdt.assert_frame_equal(found.pairs, fresh.pairs)
+    pdt.assert_frame_equal(found.passages, fresh.passages)

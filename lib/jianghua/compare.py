@@ -5,6 +5,7 @@ works on the groups that `groups()` returns, so left-out speeches and groups too
 compare are reported in one place.
 """
 
+import hashlib
 import re
 import warnings
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from jianghua import config
-from jianghua.memo import memoized
+from jianghua.memo import memoized, part_store, read_parts, write_parts
 
 KEYNESS_COLUMNS = ["term", "count_target", "count_reference", "G2", "log_ratio", "log_odds", "z"]
 NEIGHBOUR_COLUMNS = ["speech_id", "neighbour", "rank", "cosine"]
@@ -805,37 +806,43 @@ def reuse(
     pairs sharing fewer than min_shared fingerprints are not aligned; an exact shared run of
     min_shared * window + q - 1 characters (39 by default) is always found.
     """
+    from jianghua.tokens import text_hash
+
     df = corpus.speeches
     ids, texts = list(df["speech_id"]), list(df["text"].fillna(""))
     pattern = _stop_pattern(corpus, stop_passages)
-    canon = [_canonical(t) for t in texts]
-    norms = [_mask(c[0], pattern) for c in canon]
-    prints = []
-    for norm in _progress_norms(norms):
-        h = _qgram_hashes(norm, q)
-        keep = _winnow(h, window)
-        prints.append((h[keep], keep.astype(np.int64)))
-    rows, masked, n_candidates = [], {}, 0
+    settings = (q, window, max_gap, max_shift, min_chars, min_similarity)
+    patterns = [regex.pattern for _, regex in pattern or ()]
+    store = _ReuseStore(part_store(corpus, reuse, (settings, patterns)))
+    docs = _Docs(texts, pattern)
+    digests = [text_hash(t) for t in texts]
+    prints = [
+        store.get("prints", digest, lambda i=i: _winnowed(docs.norm(i), q, window))
+        for i, digest in enumerate(_progress_norms(digests))
+    ]
+    rows, n_candidates = [], 0
     for da, db, pos_a, pos_b in _candidate_seeds(
         prints, max_docs, min_shared, reach=max_gap + window + q
     ):
         n_candidates += 1
-        blocks = _blocks(norms[da], norms[db], (pos_a, pos_b), q)
-        for d in (da, db):
-            if d not in masked:
-                masked[d] = _masked_cumsum(norms[d])
-        for ch in _chain(blocks, masked[da], masked[db], max_gap, max_shift):
-            row = _passage(
-                ch, norms[da], norms[db], canon[da][1], canon[db][1], min_chars, max_shift
+        seeds = (pos_a, pos_b)
+        seed_key = hashlib.blake2b(pos_a.tobytes() + pos_b.tobytes(), digest_size=16).hexdigest()
+        found = store.get(
+            "pairs",
+            (digests[da], digests[db], seed_key),
+            lambda a=da, b=db, s=seeds: _pair_passages(docs, a, b, s, settings),
+        )
+        for row in found:
+            rows.append(
+                {
+                    **row,
+                    "speech_a": ids[da],
+                    "speech_b": ids[db],
+                    "text_a": texts[da][row["start_a"] : row["end_a"]],
+                    "text_b": texts[db][row["start_b"] : row["end_b"]],
+                }
             )
-            if row is not None and row["similarity"] >= min_similarity:
-                row.update(
-                    speech_a=ids[da],
-                    speech_b=ids[db],
-                    text_a=texts[da][row["start_a"] : row["end_a"]],
-                    text_b=texts[db][row["start_b"] : row["end_b"]],
-                )
-                rows.append(row)
+    store.save()
     passages = pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
     for col in ("start_a", "end_a", "start_b", "end_b"):
         passages[col] = passages[col].astype(np.int64)
@@ -847,11 +854,84 @@ def reuse(
     return Reuse(pairs=pairs, passages=passages, texts=text_of)
 
 
-def _progress_norms(norms):
-    """Return the texts wrapped in a progress bar (quiet on small corpora)."""
+def _winnowed(norm: str, q: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (hashes, positions) of the q-grams winnowing keeps in a normalised text."""
+    h = _qgram_hashes(norm, q)
+    keep = _winnow(h, window)
+    return h[keep], keep.astype(np.int64)
+
+
+def _pair_passages(docs, da: int, db: int, seeds, settings) -> list[dict]:
+    """Return the passage rows (offsets into the texts, similarity) of one candidate pair."""
+    q, _, max_gap, max_shift, min_chars, min_similarity = settings
+    a, b = docs.norm(da), docs.norm(db)
+    found = []
+    for ch in _chain(_blocks(a, b, seeds, q), docs.masked(da), docs.masked(db), max_gap, max_shift):
+        row = _passage(ch, a, b, docs.offsets(da), docs.offsets(db), min_chars, max_shift)
+        if row is not None and row["similarity"] >= min_similarity:
+            found.append(row)
+    return found
+
+
+class _Docs:
+    """The texts' canonical forms, each computed when a text is first aligned or indexed."""
+
+    def __init__(self, texts, pattern):
+        self.texts, self.pattern = texts, pattern
+        self._canon, self._norm, self._masked = {}, {}, {}
+
+    def offsets(self, i) -> np.ndarray:
+        """Return the offsets of text i's canonical characters in the original text."""
+        if i not in self._canon:
+            self._canon[i] = _canonical(self.texts[i])
+        return self._canon[i][1]
+
+    def norm(self, i) -> str:
+        """Return text i canonical, with its stop passages masked."""
+        if i not in self._norm:
+            self.offsets(i)
+            self._norm[i] = _mask(self._canon[i][0], self.pattern)
+        return self._norm[i]
+
+    def masked(self, i) -> np.ndarray:
+        """Return the running count of masked characters of text i."""
+        if i not in self._masked:
+            self._masked[i] = _masked_cumsum(self.norm(i))
+        return self._masked[i]
+
+
+class _ReuseStore:
+    """Fingerprints per text and passages per aligned pair, kept on disk from the last run.
+
+    Adding one speech to ten thousand then fingerprints one text and aligns only the pairs
+    whose texts or shared fingerprints are new. Only what this run used is written back.
+    """
+
+    def __init__(self, path):
+        self.path, self.fresh = path, False
+        self.kept = read_parts(path, {"prints": {}, "pairs": {}}) if path else None
+        self.used = {"prints": {}, "pairs": {}}
+
+    def get(self, kind: str, key, compute):
+        """Return the kept value of key, else compute it (and keep it)."""
+        value = self.kept[kind].get(key) if self.kept else None
+        if value is None:
+            value, self.fresh = compute(), True
+        self.used[kind][key] = value
+        return value
+
+    def save(self):
+        """Write back what this run used, if anything was new or dropped."""
+        sizes = {k: len(v) for k, v in self.used.items()}
+        if self.path and (self.fresh or sizes != {k: len(v) for k, v in self.kept.items()}):
+            write_parts(self.path, self.used)
+
+
+def _progress_norms(items):
+    """Return the items wrapped in a progress bar (quiet on small corpora)."""
     from jianghua.progress import progress
 
-    return progress(norms, desc="fingerprints")
+    return progress(items, desc="fingerprints")
 
 
 def _passage(chain, a, b, offs_a, offs_b, min_chars, max_shift) -> dict | None:

@@ -280,7 +280,7 @@ def _by_speech(func, corpus, args, kwargs, path: Path):
     import pandas as pd
 
     marks = speech_fingerprints(corpus)
-    kept = _read_parts(path)
+    kept = read_parts(path, {"done": set(), "rows": None})
     todo = [m not in kept["done"] for m in marks]
     rows = kept["rows"]
     if any(todo):
@@ -298,22 +298,37 @@ def _by_speech(func, corpus, args, kwargs, path: Path):
     rows = rows[rows["_speech"].isin(order)]
     rows = rows.iloc[np.argsort(rows["_speech"].map(order).to_numpy(), kind="stable")]
     if any(todo) or len(kept["done"]) != len(order):
-        _write_entry(path, {"result": {"done": set(marks), "rows": rows}, "warnings": []})
+        write_parts(path, {"done": set(marks), "rows": rows})
     return rows.drop(columns="_speech").reset_index(drop=True)
 
 
-def _read_parts(path: Path) -> dict:
-    """Return {"done": speech marks, "rows": kept rows or None} from a parts file."""
+def part_store(corpus, func, extra=()) -> Path | None:
+    """Return the file of func's parts kept for the corpus' settings, or None if not caching."""
+    if os.environ.get(DISABLE_ENV, "") not in ("", "0") or len(corpus.speeches) < MIN_SPEECHES:
+        return None
+    name = f"{func.__module__}.{func.__qualname__}"
+    payload = (name, settings_fingerprint(corpus, func), _plain(extra))
+    key = hashlib.blake2b(repr(payload).encode(), digest_size=20).hexdigest()
+    return results_dir() / name / f"parts-{key}.pkl"
+
+
+def read_parts(path: Path, empty):
+    """Return the parts kept in a file, or empty when there are none (or they are damaged)."""
     if path.is_file():
         try:
             return _read_entry(path)["result"]
-        except Exception as err:  # damaged: every speech is computed again
+        except Exception as err:  # damaged: every part is computed again
             warnings.warn(
                 f"result cache entry {path} is damaged ({err}); computing it again",
                 ResultCacheWarning,
                 stacklevel=4,
             )
-    return {"done": set(), "rows": None}
+    return empty
+
+
+def write_parts(path: Path, parts):
+    """Store parts in a file atomically (warns, and goes on, if it cannot)."""
+    _write_entry(path, {"result": parts, "warnings": []})
 
 
 def _cached(path: Path, compute):
