@@ -238,21 +238,16 @@ def clear_results() -> int:
 
 def memoized(func):
     """Return func with its results cached on disk (see the module docstring)."""
-    signature = inspect.signature(func)
-
-    @functools.wraps(func)
-    def wrapper(corpus, *args, **kwargs):
-        key = _call_key(func, signature, corpus, args, kwargs)
-        if key is None:
-            return func(corpus, *args, **kwargs)
-        path = results_dir() / f"{func.__module__}.{func.__qualname__}" / f"{key}.pkl"
-        return _cached(path, lambda: func(corpus, *args, **kwargs))
-
-    return wrapper
+    return _caching(func, by_speech=False)
 
 
 def memoized_by_speech(func):
     """Return func cached on disk whole and speech by speech (see _by_speech)."""
+    return _caching(func, by_speech=True)
+
+
+def _caching(func, by_speech: bool):
+    """Return the wrapper of func that caches its results (and its speeches' rows if asked)."""
     signature = inspect.signature(func)
 
     @functools.wraps(func)
@@ -261,6 +256,8 @@ def memoized_by_speech(func):
         if key is None:
             return func(corpus, *args, **kwargs)
         folder = results_dir() / f"{func.__module__}.{func.__qualname__}"
+        if not by_speech:
+            return _cached(folder / f"{key}.pkl", lambda: func(corpus, *args, **kwargs))
         settings = _call_key(func, signature, corpus, args, kwargs, whole=False)
         parts = folder / f"parts-{settings}.pkl"
         return _cached(folder / f"{key}.pkl", lambda: _by_speech(func, corpus, args, kwargs, parts))
