@@ -435,9 +435,7 @@ class TokenCache:
         self._save_snapshot()
         # each distinct word once, then int32 codes: smaller, and read back without making a
         # new string per token
-        vocabulary = list(dict.fromkeys(toks))
-        code = {word: i for i, word in enumerate(vocabulary)}
-        codes = np.fromiter(map(code.__getitem__, toks), dtype="<i4", count=len(toks))
+        vocabulary, (codes,) = word_codes([toks])
         body = "\n".join(vocabulary).encode("utf-8")
         header = {
             "dict": self.seg.dictionary.version,
@@ -533,13 +531,19 @@ def _segment_batch(texts):
     results = [_WORKER_SEGMENTER.words(text) for text in texts]
     # send each distinct word once and the tokens as int32 codes: the parent then makes no
     # new string per token
-    vocabulary = list(dict.fromkeys(chain.from_iterable(toks for _, toks in results)))
-    code = {word: i for i, word in enumerate(vocabulary)}
-    packed = [
-        (starts.tobytes(), np.fromiter(map(code.__getitem__, toks), np.int32, len(toks)).tobytes())
-        for starts, toks in results
-    ]
+    vocabulary, codes = word_codes([toks for _, toks in results])
+    packed = [(s.tobytes(), c.tobytes()) for (s, _), c in zip(results, codes, strict=True)]
     return vocabulary, packed
+
+
+def word_codes(token_lists) -> tuple[list, list]:
+    """Return (each distinct word once, an int32 code array per token list) of token lists."""
+    vocabulary = list(dict.fromkeys(chain.from_iterable(token_lists)))
+    code = {word: i for i, word in enumerate(vocabulary)}
+    return vocabulary, [
+        np.fromiter(map(code.__getitem__, toks), dtype="<i4", count=len(toks))
+        for toks in token_lists
+    ]
 
 
 def _batches(texts, n_batches):
