@@ -818,7 +818,7 @@ def reuse(
     digests = [text_hash(t) for t in texts]
     prints = [
         store.get("prints", digest, lambda i=i: _winnowed(docs.norm(i), q, window))
-        for i, digest in enumerate(_progress_norms(digests))
+        for i, digest in enumerate(_progress_fingerprints(digests))
     ]
     rows, n_candidates = [], 0
     for da, db, pos_a, pos_b in _candidate_seeds(
@@ -927,7 +927,7 @@ class _ReuseStore:
             write_parts(self.path, self.used)
 
 
-def _progress_norms(items):
+def _progress_fingerprints(items):
     """Return the items wrapped in a progress bar (quiet on small corpora)."""
     from jianghua.progress import progress
 

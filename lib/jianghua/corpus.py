@@ -462,12 +462,13 @@ def _assemble(speeches, sections, removed, problems, root) -> Corpus:
 def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     """Fill speeches.duplicate_of with the id of the speech each copy is contained in."""
     from jianghua.duplicates import find_duplicates
-    from jianghua.tokens import _atomic_write
+    from jianghua.tokens import _atomic_write, text_hash
 
     texts = dict(zip(speeches["speech_id"], speeches["text"], strict=True))
+    digests = {speech_id: text_hash(text) for speech_id, text in texts.items()}
     # comparing every speech with every other is the slow part of an unchanged rerun, and its
     # answer depends only on the ids and texts in order: keep it for the same ids and texts
-    path = _duplicates_path(texts) if cache else None
+    path = _duplicates_path(digests) if cache else None
     found = None
     if path is not None and path.is_file():
         try:
@@ -475,7 +476,7 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
         except Exception as err:  # damaged: compared again
             warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=3)
     if not isinstance(found, dict):
-        found = find_duplicates(texts, prints=_kept_prints(texts) if cache else None)
+        found = find_duplicates(texts, prints=_kept_prints(texts, digests) if cache else None)
         if path is not None:
             try:
                 _atomic_write(path, _encode_entry(found))
@@ -484,10 +485,10 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     speeches["duplicate_of"] = _with_na(speeches["speech_id"].map(found))
 
 
-def _kept_prints(texts: dict) -> dict:
+def _kept_prints(texts: dict, digests: dict) -> dict:
     """Return {id: text_prints} of the texts, computing only texts not seen by the last run."""
     from jianghua.duplicates import text_prints
-    from jianghua.tokens import _atomic_write, text_hash
+    from jianghua.tokens import _atomic_write
 
     # adding one speech to ten thousand must not fingerprint the other ten thousand again
     key = _duplicates_settings().hexdigest()
@@ -498,7 +499,6 @@ def _kept_prints(texts: dict) -> dict:
             kept = _decode_entry(path.read_bytes())
         except Exception as err:  # damaged: every text is fingerprinted again
             warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=4)
-    digests = {speech_id: text_hash(text) for speech_id, text in texts.items()}
     now = {d: kept[d] if d in kept else text_prints(texts[i]) for i, d in digests.items()}
     if now.keys() != kept.keys():
         try:
@@ -519,13 +519,12 @@ def _duplicates_settings():
     return digest
 
 
-def _duplicates_path(texts: dict) -> Path:
-    """Return the cache file of find_duplicates' answer for these ids and texts."""
+def _duplicates_path(digests: dict) -> Path:
+    """Return the cache file of find_duplicates' answer for these ids and text hashes."""
     digest = _duplicates_settings()
-    for speech_id, text in texts.items():
-        for value in (str(speech_id), text):
-            data = value.encode("utf-8", "surrogatepass")
-            digest.update(len(data).to_bytes(8, "little") + data)
+    for speech_id, text_digest in digests.items():
+        data = str(speech_id).encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little") + data + text_digest.encode())
     key = digest.hexdigest()
     return config.cache_dir() / "corpus" / "duplicates" / key[:2] / f"{key}.pkl"
 
