@@ -3,6 +3,7 @@
 import importlib
 import math
 
+import pandas.testing as pdt
 import pytest
 from jianghua import config
 from jianghua import frequency as fq
@@ -57,6 +58,32 @@ def test_term_frequencies_by_column_and_min_chars(small):
     assert city["rank"].tolist() == [1, 2, 3, 4]
     assert city["per_10k"].iloc[0] == pytest.approx(2 / 7 * 10_000)
     assert "要" not in set(table["term"])
+
+
+@pytest.mark.parametrize("by", [None, "speech_id", "level", "speaker"])
+def test_term_frequencies_equal_a_plain_count_of_the_tokens(seed_corpus, by):
+    table = fq.term_frequencies(seed_corpus, by=by)
+    toks = tk.tokens(seed_corpus)
+    group = by or "_all"
+    if by is None:
+        toks[group] = "all"
+    elif by != "speech_id":
+        toks[by] = toks["speech_id"].map(seed_corpus.speeches.set_index("speech_id")[by])
+    kept = toks[~toks["token"].isin(tk.load_stopwords("default"))]
+    keys = [group, "token"]
+    expected = kept.groupby(keys, dropna=False).agg(
+        count=("speech_id", "size"), doc_freq=("speech_id", "nunique")
+    )
+    got = table.assign(**{group: "all"} if by is None else {}).set_index([group, "term"])
+    got = got[["count", "doc_freq"]].sort_index()
+    expected = expected.rename_axis([group, "term"]).sort_index()
+    pdt.assert_frame_equal(got, expected, check_dtype=False, check_index_type=False)
+    totals = toks.groupby(group, dropna=False).size()
+    first = table.groupby(by or (lambda _: "all"), dropna=False).head(1)
+    for row in first.itertuples(index=False):
+        total = totals["all" if by is None else getattr(row, by)]
+        assert row.per_10k == pytest.approx(row.count / total * 10_000)
+    assert (table.groupby(by or (lambda _: 0), dropna=False)["count"].diff().dropna() <= 0).all()
 
 
 def test_each_stopword_list_applies(small, tmp_path):

@@ -248,3 +248,82 @@ def test_some_speeches_of_the_table_in_memory_are_sliced_not_read(seed_corpus, c
     expected = pd.concat([whole[whole["speech_id"] == i] for i in ids])
     pdt.assert_frame_equal(sliced, expected.reset_index(drop=True))
     assert tk._LAST["key"][2] == tuple(seed_corpus.speeches["speech_id"])  # still the whole
+
+
+# ---------------------------------------------------------------- the corpus bundle
+
+
+def _many_texts(n, extra=""):
+    return {f"s{i:03d}": f"第{i}次会议要求各级干部狠抓落实，加强作风建设。{extra}" for i in range(n)}
+
+
+@pytest.fixture
+def bundled(cache, monkeypatch):
+    """The token cache with a bundle from three distinct texts (not 200), to stay quick."""
+    monkeypatch.setattr(tk, "BUNDLE_MIN_TEXTS", 3)
+    return cache
+
+
+def test_a_rerun_reads_the_bundle_not_the_entries(bundled):
+    corpus = Corpus.from_texts(_many_texts(5))
+    first = tk.tokens(corpus)
+    (bundle,) = bundled.rglob("bundle.tok")
+    for entry in bundled.rglob("*.tok"):
+        if entry != bundle:
+            entry.unlink()  # only the bundle is left to read from
+    tk.clear_memory()
+    second = tk.tokens(corpus)
+    assert second.attrs["segmented"] == 0
+    pdt.assert_frame_equal(second, first)
+
+
+def test_one_added_text_is_the_only_one_segmented_and_the_bundle_follows(bundled):
+    texts = _many_texts(5)
+    tk.tokens(Corpus.from_texts(texts))
+    texts["new"] = "招商引资要有执行力，优化软环境。"
+    corpus = Corpus.from_texts(texts)
+    tk.clear_memory()
+    added = tk.tokens(corpus)
+    assert added.attrs["segmented"] == 1
+    pdt.assert_frame_equal(added, tk.tokens(corpus, cache=False), check_like=False)
+    assert _tokens_of(added, "new") == ["招商引资", "要", "有", "执行力", "优化", "软环境"]
+    tk.clear_memory()
+    assert tk.tokens(corpus).attrs["segmented"] == 0
+
+
+def test_a_damaged_bundle_is_not_trusted(bundled):
+    corpus = Corpus.from_texts(_many_texts(4))
+    expected = tk.tokens(corpus)
+    (bundle,) = bundled.rglob("bundle.tok")
+    bundle.write_bytes(bundle.read_bytes()[:-5])
+    tk.clear_memory()
+    with pytest.warns(UserWarning, match="damaged"):
+        again = tk.tokens(corpus)
+    pdt.assert_frame_equal(again, expected)
+    assert again.attrs["segmented"] == 0  # the texts' own entries were still good
+
+
+def test_a_changed_userdict_bypasses_the_bundle(bundled, tmp_path):
+    corpus = Corpus.from_texts({**_many_texts(3), "a": "要建设富民强区。"})
+    corpus.root = tmp_path
+    tk.tokens(corpus)
+    (tmp_path / "userdict.txt").write_text("富民强区 800\n", encoding="utf-8")
+    tk.clear_memory()
+    again = tk.tokens(corpus)
+    assert again.attrs["segmented"] == 1
+    assert _tokens_of(again, "a") == ["要", "建设", "富民强区"]
+
+
+def test_token_counts_equal_the_tokens_table(seed_corpus, cache):
+    words, counts = tk.token_counts(seed_corpus)
+    frame = tk.tokens(seed_corpus)
+    expected = frame.groupby(["speech_id", "token"]).size()
+    rows, cols = counts.nonzero()
+    ids = seed_corpus.speeches["speech_id"].to_numpy()
+    got = pd.Series(counts.data, index=pd.MultiIndex.from_arrays([ids[rows], words[cols]]))
+    pdt.assert_series_equal(
+        got.sort_index(), expected.sort_index(), check_names=False, check_dtype=False
+    )
+    assert counts.sum() == len(frame)
+    # the kept codes are not disturbed: a second call gives the same matrix
+    assert (tk.token_counts(seed_corpus)[1] != counts).nnz == 0

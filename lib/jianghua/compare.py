@@ -333,6 +333,21 @@ def _unit_codes(corpus, unit, stopwords) -> tuple[list, np.ndarray, np.ndarray]:
     return ids, unit_code, term_code
 
 
+def _speech_counts(corpus, stopwords):
+    """Return (ids of speeches with a word left, their sparse word counts) without stopwords."""
+    from jianghua.tokens import load_stopwords, token_counts
+
+    words, counts = token_counts(corpus)
+    stop = load_stopwords(stopwords, corpus_root=corpus.root)
+    counts = counts.astype(np.float64)
+    counts.data *= ~pd.Series(words).isin(stop).to_numpy()[counts.indices]
+    counts.eliminate_zeros()
+    # as a table of units: a speech left with no words at all is not a unit
+    found = np.flatnonzero(np.diff(counts.indptr) > 0)
+    ids = corpus.speeches["speech_id"].to_numpy()[found].tolist()
+    return ids, counts[found] if len(found) < counts.shape[0] else counts
+
+
 def _section_index(corpus, tok) -> np.ndarray:
     """Return, per token row, k: it lies in the k-th level-1 section (0 before the first)."""
     secs = corpus.sections[corpus.sections["level"] == 1]
@@ -355,12 +370,16 @@ def tfidf_matrix(corpus, unit="speech", stopwords="default"):
     """
     from scipy import sparse
 
-    ids, unit_code, term_code = _unit_codes(corpus, unit, stopwords)
-    n_terms = int(term_code.max()) + 1 if len(term_code) else 0
-    counts = sparse.csr_matrix(
-        (np.ones(len(term_code)), (unit_code, term_code)), shape=(len(ids), n_terms)
-    )
-    counts.sum_duplicates()
+    if unit == "speech":
+        ids, counts = _speech_counts(corpus, stopwords)
+    else:
+        ids, unit_code, term_code = _unit_codes(corpus, unit, stopwords)
+        n_terms = int(term_code.max()) + 1 if len(term_code) else 0
+        counts = sparse.csr_matrix(
+            (np.ones(len(term_code)), (unit_code, term_code)), shape=(len(ids), n_terms)
+        )
+        counts.sum_duplicates()
+    n_terms = counts.shape[1]
     df = np.bincount(counts.indices, minlength=n_terms)
     idf = np.log((1 + len(ids)) / (1 + df)) + 1
     x = counts.copy()

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from jianghua.memo import memoized
-from jianghua.tokens import load_stopwords, segmenter, tokens
+from jianghua.tokens import load_stopwords, segmenter, token_counts, tokens
 
 FREQUENCY_COLUMNS = ["term", "count", "per_10k", "doc_freq", "rank"]
 KWIC_COLUMNS = ["speech_id", "start", "left", "match", "right"]
@@ -28,30 +28,64 @@ def term_frequencies(corpus, by=None, stopwords="default", min_chars=1) -> pd.Da
     per_10k is relative to all word tokens of the group, stopwords included, so that it does
     not move when the stopword list changes.
     """
-    toks = tokens(corpus)
-    group = by or "_all"
-    if by is None:
-        toks["_all"] = "all"
-    elif by != "speech_id":
-        toks[by] = toks["speech_id"].map(corpus.speeches.set_index("speech_id")[by])
-    totals = toks.groupby(group, dropna=False, sort=False).size()
+    words, counts = token_counts(corpus)
+    labels, member = _groups_of(corpus.speeches, by)
+    grouped = (member @ counts).tocsr()  # group x word counts
+    present = (member @ (counts > 0).astype(np.int64)).tocsr()  # speeches holding each word
+    grouped.sort_indices()
+    present.sort_indices()
+    # counts are positive, so both products hold the same entries in the same order
+    if not np.array_equal(grouped.indices, present.indices):
+        raise RuntimeError("term counts and document frequencies do not line up")
+    doc_freq = present.data
+    grouped = grouped.tocoo()
+    totals = np.asarray(member @ counts.sum(axis=1)).ravel()
     stop = load_stopwords(stopwords, corpus.root)
-    vocab = pd.Series(pd.unique(toks["token"]))
-    ok = set(vocab[(vocab.str.len() >= min_chars) & ~vocab.isin(stop)])
-    kept = toks[toks["token"].isin(ok)]
-    table = (
-        kept.groupby([group, "token"], dropna=False, sort=False)
-        .agg(count=("speech_id", "size"), doc_freq=("speech_id", "nunique"))
-        .reset_index()
-        .rename(columns={"token": "term"})
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    ok = (lengths >= min_chars) & ~pd.Series(words).isin(stop).to_numpy()
+    keep = ok[grouped.col]
+    g, w, count, doc_freq = grouped.row[keep], grouped.col[keep], grouped.data[keep], doc_freq[keep]
+    # the rank order by codes: group, then count (high first), then term, as sorting the table
+    order = np.lexsort((_sort_rank(words)[w], -count, _sort_rank(labels)[g]))
+    g, w, count, doc_freq = g[order], w[order], count[order], doc_freq[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1] if len(g) else np.zeros(0, np.int64)
+    table = pd.DataFrame(
+        {
+            "term": words[w],
+            "count": count.astype(np.int64),
+            "per_10k": count / totals[g] * 10_000,
+            "doc_freq": doc_freq.astype(np.int64),
+            "rank": np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)])) + 1,
+        }
     )
-    table["per_10k"] = table["count"] / table[group].map(totals).to_numpy() * 10_000
-    table = table.sort_values(
-        [group, "count", "term"], ascending=[True, False, True], kind="stable"
+    if by is not None:
+        table.insert(0, by, labels.take(g).reset_index(drop=True))
+    return table
+
+
+def _groups_of(speeches, by):
+    """Return (group labels, groups x speeches 0/1 sparse matrix); one group "all" if by=None."""
+    from scipy import sparse
+
+    n = len(speeches)
+    if by is None:
+        codes, labels = np.zeros(n, dtype=np.int64), pd.Series(["all"])
+    else:
+        codes, _ = pd.factorize(speeches[by], use_na_sentinel=False)
+        first = np.unique(codes, return_index=True)[1]
+        labels = speeches[by].iloc[first].reset_index(drop=True)  # keeps the column's dtype
+    member = sparse.csr_matrix(
+        (np.ones(n, dtype=np.int64), (codes, np.arange(n))), shape=(len(labels), n)
     )
-    table["rank"] = table.groupby(group, dropna=False, sort=False).cumcount() + 1
-    columns = FREQUENCY_COLUMNS if by is None else [by, *FREQUENCY_COLUMNS]
-    return table[columns].reset_index(drop=True)
+    return labels, member
+
+
+def _sort_rank(values) -> np.ndarray:
+    """Return each value's place in the order pandas sorts them (missing values last)."""
+    order = pd.Series(values).sort_values(kind="stable").index.to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 def kwic(corpus, pattern, window=15, regex=False) -> pd.DataFrame:

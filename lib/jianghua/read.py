@@ -487,16 +487,20 @@ def list_files(root) -> tuple[list[Path], list[dict]]:
         found = []
         _walk(root, root, set(), found, problems)
     files, seen = [], {}
+    names = {path: source_name(path, root) for path in found}
     # Real files before links, so a link (not the file it points to) is the one dropped.
-    for path in sorted(found, key=lambda p: (p.is_symlink(), source_name(p, root))):
+    for path in sorted(found, key=lambda p: (p.is_symlink(), names[p])):
         _check_file(path, root, files, seen, problems)
-    files.sort(key=lambda p: source_name(p, root))
+    files.sort(key=names.__getitem__)
     problems.sort(key=lambda p: (p["source"], p["message"]))
     return files, problems
 
 
 def source_name(path, root) -> str:
     """Return the posix path of a file relative to the corpus root (its name for a file root)."""
+    text, prefix = os.fspath(path), os.path.join(os.fspath(root), "")
+    if text.startswith(prefix) and os.sep == "/":  # the usual case, without pathlib's cost
+        return text[len(prefix) :]
     path, root = Path(path), Path(root)
     if path == root:
         return path.name
