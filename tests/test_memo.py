@@ -53,7 +53,7 @@ def test_decorated_functions_keep_name_doc_and_signature():
 
 
 def test_second_call_is_read_from_disk(seed_corpus, cache, monkeypatch):
-    calls = spy(monkeypatch, frequency, "tokens")
+    calls = spy(monkeypatch, frequency, "token_counts")
     first = frequency.term_frequencies(seed_corpus)
     second = frequency.term_frequencies(seed_corpus)
     assert len(calls) == 1
@@ -93,7 +93,7 @@ def test_cached_equals_uncached_reuse(seed_corpus, cache, monkeypatch):
 
 
 def test_changed_text_metadata_or_argument_recomputes(seed_corpus, cache, monkeypatch):
-    calls = spy(monkeypatch, frequency, "tokens")
+    calls = spy(monkeypatch, frequency, "token_counts")
     base = frequency.term_frequencies(seed_corpus)
     edited = copy_of(seed_corpus)
     edited.speeches.loc[0, "text"] = edited.speeches.loc[0, "text"] + "独一无二的新词汇。"
@@ -145,7 +145,7 @@ def test_edited_library_data_file_recomputes(seed_corpus, cache, monkeypatch, tm
     data = tmp_path / "data"
     shutil.copytree(config.DATA_DIR, data)
     monkeypatch.setattr(config, "DATA_DIR", data)
-    calls = spy(monkeypatch, frequency, "tokens")
+    calls = spy(monkeypatch, frequency, "token_counts")
     frequency.term_frequencies(seed_corpus)
     with open(data / "stopwords_general.txt", "a", encoding="utf-8") as handle:
         handle.write("\n发展\n")
@@ -165,7 +165,7 @@ def test_plain_arguments_key_the_same_however_passed(seed_corpus, cache, monkeyp
 
 
 def test_truncated_entry_is_recomputed_with_a_warning(seed_corpus, cache, monkeypatch):
-    calls = spy(monkeypatch, frequency, "tokens")
+    calls = spy(monkeypatch, frequency, "token_counts")
     first = frequency.term_frequencies(seed_corpus)
     (path,) = entries(cache)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -178,7 +178,7 @@ def test_truncated_entry_is_recomputed_with_a_warning(seed_corpus, cache, monkey
 
 def test_environment_variable_disables_the_cache(seed_corpus, cache, monkeypatch):
     monkeypatch.setenv(memo.DISABLE_ENV, "1")
-    calls = spy(monkeypatch, frequency, "tokens")
+    calls = spy(monkeypatch, frequency, "token_counts")
     frequency.term_frequencies(seed_corpus)
     frequency.term_frequencies(seed_corpus)
     assert len(calls) == 2 and entries(cache) == []

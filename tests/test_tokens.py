@@ -253,8 +253,8 @@ def test_some_speeches_of_the_table_in_memory_are_sliced_not_read(seed_corpus, c
 # ---------------------------------------------------------------- the corpus bundle
 
 
-def _many_texts(n, extra=""):
-    return {f"s{i:03d}": f"第{i}次会议要求各级干部狠抓落实，加强作风建设。{extra}" for i in range(n)}
+def _many_texts(n):
+    return {f"s{i:03d}": f"第{i}次会议要求各级干部狠抓落实，加强作风建设。" for i in range(n)}
 
 
 @pytest.fixture

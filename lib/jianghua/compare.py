@@ -607,16 +607,17 @@ def _candidate_seeds(prints, max_docs, min_shared, reach):
     """Yield (doc_a, doc_b, pos_a, pos_b) for document pairs sharing min_shared fingerprints
     that lie close together on one alignment diagonal.
 
-    prints is a list (one per document) of (hashes, positions). Fingerprints found in more
-    than max_docs documents are stock phrases, not reuse, and are dropped; a fingerprint
-    repeated inside one document counts once.
+    prints is a list (one per document) of (hashes, ascending positions). Fingerprints found
+    in more than max_docs documents are stock phrases, not reuse, and are dropped; a
+    fingerprint repeated inside one document counts once.
     """
     if not prints:
         return
     h = np.concatenate([p[0] for p in prints])
     doc = np.concatenate([np.full(len(p[0]), i, dtype=np.int64) for i, p in enumerate(prints)])
     pos = np.concatenate([p[1] for p in prints])
-    order = np.lexsort((pos, doc, h))
+    # already in (doc, pos) order: a stable sort by hash gives the (hash, doc, pos) order
+    order = np.argsort(h, kind="stable")
     h, doc, pos = h[order], doc[order], pos[order]
     first = np.r_[True, (h[1:] != h[:-1]) | (doc[1:] != doc[:-1])]
     h, doc, pos = h[first], doc[first], pos[first]
@@ -640,13 +641,23 @@ def _colinear(key, pa, pb, reach):
     if len(key) == 0:
         return key, pa, pb
     diag = pb - pa
-    order = np.lexsort((pa, diag, key))
+    order = _by_pair_diagonal_position(key, diag, pa)
     key, pa, pb, diag = key[order], pa[order], pb[order], diag[order]
     near = (key[1:] == key[:-1]) & (diag[1:] == diag[:-1]) & (pa[1:] - pa[:-1] <= reach)
     keep = np.r_[near, False] | np.r_[False, near]
-    key, pa, pb = key[keep], pa[keep], pb[keep]
-    order = np.argsort(key, kind="stable")
-    return key[order], pa[order], pb[order]
+    return key[keep], pa[keep], pb[keep]
+
+
+def _by_pair_diagonal_position(key, diag, pa) -> np.ndarray:
+    """Return the order sorting seeds by pair, then diagonal, then position (as lexsort)."""
+    low, high = int(diag.min()), int(diag.max())
+    width = high - low + 1
+    if int(key.max()) >= (2**62) // width:  # the combined key would overflow: three sorts
+        return np.lexsort((pa, diag, key))
+    # two stable sorts instead of three: pair and diagonal share one int64 key
+    first = np.argsort(pa, kind="stable")
+    combined = (key * width + (diag - low))[first]
+    return first[np.argsort(combined, kind="stable")]
 
 
 def _pairs_within(starts, sizes) -> tuple[np.ndarray, np.ndarray]:
