@@ -24,6 +24,7 @@ _LETTER_RANGES = [
     (0x20000, 0x3134F),
 ]
 _BASE = np.uint64(1_000_003)
+_DOC_MASK = np.uint64(2**24 - 1)  # the low hash bits that hold the doc number when sorting
 
 
 def letters(text: str) -> np.ndarray:
@@ -107,10 +108,7 @@ def _shared_counts(prints: list, max_df: int) -> tuple:
     empty = np.empty(0, dtype=np.int64)
     if not prints:
         return empty, empty, empty, empty
-    hashes = np.concatenate(prints)
-    docs = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(prints)])
-    order = np.argsort(hashes)
-    hashes, docs = hashes[order], docs[order]
+    hashes, docs = _sorted_index(prints)
     bounds = np.flatnonzero(np.diff(hashes)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [len(hashes)]])
@@ -122,6 +120,21 @@ def _shared_counts(prints: list, max_df: int) -> tuple:
     pairs, counts = np.unique(keys, return_counts=True)
     a, b = np.divmod(pairs, len(prints))
     return a, b, counts, sizes
+
+
+def _sorted_index(prints: list) -> tuple:
+    """Return (hash, doc) of every fingerprint, sorted by hash then doc."""
+    hashes = np.concatenate(prints)
+    docs = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(prints)])
+    if len(prints) > _DOC_MASK:
+        order = np.argsort(hashes, kind="stable")
+        return hashes[order], docs[order]
+    # one plain sort of (top 40 bits of the hash, doc) packed in a uint64 is several times
+    # quicker than an argsort; a 40-bit hash still tells millions of k-grams apart
+    packed = (hashes & ~_DOC_MASK) | docs.astype(np.uint64)
+    packed.sort()
+    packed = packed[np.r_[True, packed[1:] != packed[:-1]][: len(packed)]]  # now one k-gram
+    return packed & ~_DOC_MASK, (packed & _DOC_MASK).astype(np.int64)
 
 
 def _pair_keys(docs, starts, df, size: int, n_docs: int) -> np.ndarray:

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
+from itertools import zip_longest
 from pathlib import Path
 
 import numpy as np
@@ -211,11 +212,21 @@ def speech_fingerprints(corpus) -> list:
     """Return a hash per speech (in order) of its row and its sections' rows, as hex text."""
     # text, not bytes: pandas' isin misses some bytes values (4 of 1,000 in a test)
     sections = {}
-    for row in corpus.sections.itertuples(index=False):
-        sections.setdefault(row.speech_id, []).append(row)
+    for sid, row in zip(
+        corpus.sections["speech_id"],
+        corpus.sections.itertuples(index=False, name=None),
+        strict=True,
+    ):
+        sections.setdefault(sid, []).append(row)
+    speeches = corpus.speeches
+    # the text by its hash: the repr of 100 MB of text would cost more than the rest
+    texts = speeches["text"].fillna("").tolist() if "text" in speeches else []
+    rest = speeches.drop(columns="text", errors="ignore")
+    rows = zip(speeches["speech_id"], rest.itertuples(index=False, name=None), strict=True)
     marks = []
-    for row in corpus.speeches.itertuples(index=False):
-        payload = repr((row, sections.get(row.speech_id))).encode()
+    for (sid, row), text in zip_longest(rows, texts, fillvalue=""):
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
+        payload = repr((tuple(rest.columns), row, digest.hexdigest(), sections.get(sid))).encode()
         marks.append(hashlib.blake2b(payload, digest_size=16).hexdigest())
     return marks
 
