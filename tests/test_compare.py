@@ -450,3 +450,25 @@ def test_seed_keyness_of_the_only_year_uses_every_other_speech(seed_corpus):
     top = tab.head(6).set_index("term")
     assert top.loc["率先", "count_reference"] == 0 and top.loc["东港", "count_reference"] == 0
     pd.testing.assert_frame_equal(tab, _quiet(keyness, seed_corpus, 2009, by="year"))
+
+
+@pytest.mark.parametrize("side", [1, 3, 7, 50])
+@pytest.mark.parametrize("dense_bytes", [0, 10**9])
+def test_nearest_rows_equal_a_full_sort_ties_in_row_order(side, dense_bytes):
+    from scipy import sparse
+
+    rng = np.random.default_rng(7)
+    base = sparse.random(12, 30, density=0.3, random_state=rng, format="csr")
+    # repeated rows and an empty row: many exact ties, as copies of a speech give
+    x = sparse.vstack([base, base[:4], sparse.csr_matrix((1, 30)), base[2:3]]).tocsr()
+    x.data = np.round(x.data, 1)  # coarse values: more ties
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    x = (sparse.diags(1 / np.where(norms > 0, norms, 1)) @ x).tocsr()
+    k = 4
+    cols, cos = compare._nearest(x, k, side, dense_bytes)
+    full = (x @ x.T).toarray().astype(np.float32 if dense_bytes else np.float64)
+    np.fill_diagonal(full, -np.inf)
+    for row in range(x.shape[0]):
+        expected = sorted(range(x.shape[0]), key=lambda c, r=row: (-full[r, c], c))[:k]
+        assert cols[row].tolist() == expected, row
+        assert np.allclose(cos[row], full[row, expected], atol=1e-6)

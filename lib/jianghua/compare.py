@@ -6,6 +6,7 @@ compare are reported in one place.
 """
 
 import hashlib
+import math
 import re
 import warnings
 from collections.abc import Mapping
@@ -419,27 +420,51 @@ def nearest_neighbours(
     k = min(k, n - 1)
     if k <= 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in NEIGHBOUR_COLUMNS})
-    rows, nbrs, cos = [], [], []
-    for lo, block in _cosine_blocks(x, max(1, block_cells // n), dense_bytes):
-        block[np.arange(len(block)), np.arange(lo, lo + len(block))] = -np.inf
-        top = _top_k(block, k)
-        rows.append(np.repeat(np.arange(lo, lo + len(block)), k))
-        nbrs.append(top.ravel())
-        cos.append(np.take_along_axis(block, top, axis=1).ravel().astype(float))
+    side = max(1, math.isqrt(block_cells))
+    top, cos = _nearest(x, k, side, dense_bytes)
     ids_arr = np.array(ids, dtype=object)
-    r, nb = np.concatenate(rows), np.concatenate(nbrs)
     return pd.DataFrame(
         {
-            "speech_id": ids_arr[r],
-            "neighbour": ids_arr[nb],
+            "speech_id": np.repeat(ids_arr, k),
+            "neighbour": ids_arr[top.ravel()],
             "rank": np.tile(np.arange(1, k + 1), n),
-            "cosine": np.concatenate(cos),
+            "cosine": cos.ravel().astype(float),
         }
     )
 
 
-def _cosine_blocks(x, step, dense_bytes):
-    """Yield (first row, cosines of rows first..first+step with every row) of a normalised x.
+def _nearest(x, k: int, side: int, dense_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (columns, cosines), n x k: each row's k most similar other rows, ties in order.
+
+    The cosine table is symmetric: each block above the diagonal is computed once and serves
+    the rows of both its sides.
+    """
+    n = x.shape[0]
+    best, cols = None, np.full((n, k), n, dtype=np.int64)
+    for lo, hi, lo2, hi2, block in _cosine_blocks(x, side, dense_bytes):
+        if best is None:  # float32 from BLAS, float64 from the sparse product
+            best = np.full((n, k), -np.inf, dtype=block.dtype)
+        if lo == lo2:  # a speech is not its own neighbour
+            np.fill_diagonal(block, -np.inf)
+        _keep_best(best, cols, lo, hi, block, lo2, k)
+        if lo != lo2:
+            _keep_best(best, cols, lo2, hi2, np.ascontiguousarray(block.T), lo, k)
+    return cols, best
+
+
+def _keep_best(best, cols, lo, hi, block, first_col, k):
+    """Merge the k best of each block row into rows lo..hi of best/cols (value, then column)."""
+    top = _top_k(block, k)
+    values = np.concatenate([best[lo:hi], np.take_along_axis(block, top, axis=1)], axis=1)
+    where = np.concatenate([cols[lo:hi], top + first_col], axis=1)
+    order = np.lexsort((where, -values), axis=1)[:, :k]
+    best[lo:hi] = np.take_along_axis(values, order, axis=1)
+    cols[lo:hi] = np.take_along_axis(where, order, axis=1)
+
+
+def _cosine_blocks(x, side, dense_bytes):
+    """Yield (lo, hi, lo2, hi2, cosines of rows lo..hi with rows lo2..hi2) for lo2 >= lo,
+    over the row pairs of a normalised x, in side x side blocks.
 
     Terms found in one unit only add nothing to any cosine between two units, so they are
     dropped first; if the rest fits in dense_bytes as float32, BLAS multiplies dense blocks,
@@ -447,24 +472,34 @@ def _cosine_blocks(x, step, dense_bytes):
     """
     x = x[:, np.bincount(x.indices, minlength=x.shape[1]) >= 2]
     n = x.shape[0]
-    if n * x.shape[1] * 4 <= dense_bytes:
-        xd = x.astype(np.float32).toarray()
-        for lo in range(0, n, step):
-            yield lo, xd[lo : lo + step] @ xd.T
-    else:
-        xt = x.T.tocsc()
-        for lo in range(0, n, step):
-            yield lo, (x[lo : lo + step] @ xt).toarray()
+    dense = n * x.shape[1] * 4 <= dense_bytes
+    x = x.astype(np.float32).toarray() if dense else x
+    xt = x.T if dense else x.T.tocsc()
+    for lo in range(0, n, side):
+        hi = min(n, lo + side)
+        for lo2 in range(lo, n, side):
+            hi2 = min(n, lo2 + side)
+            block = x[lo:hi] @ xt[:, lo2:hi2]
+            yield lo, hi, lo2, hi2, block if dense else block.toarray()
 
 
 def _top_k(block: np.ndarray, k: int) -> np.ndarray:
     """Return per row the column indices of the k largest values, ties in column order."""
-    if block.shape[1] > 4 * k:
-        part = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        vals = np.take_along_axis(block, part, axis=1)
-        order = np.lexsort((part, -vals), axis=1)
-        return np.take_along_axis(part, order, axis=1)
-    return np.argsort(-block, axis=1, kind="stable")[:, :k]
+    m = block.shape[1]
+    if m <= k:
+        return np.argsort(-block, axis=1, kind="stable")
+    kth = np.partition(block, m - k, axis=1)[:, m - k : m - k + 1]  # each row's k-th largest
+    above, tied = block > kth, block == kth
+    need = k - above.sum(axis=1)
+    take = above | tied
+    # where more values tie with the k-th than are needed, the first ones in column order
+    crowded = np.flatnonzero(tied.sum(axis=1) > need)
+    if crowded.size:
+        first = np.cumsum(tied[crowded], axis=1) <= need[crowded, None]
+        take[crowded] = above[crowded] | (tied[crowded] & first)
+    top = np.nonzero(take)[1].reshape(-1, k)  # k per row, in column order
+    order = np.lexsort((top, -np.take_along_axis(block, top, axis=1)), axis=1)
+    return np.take_along_axis(top, order, axis=1)
 
 
 @dataclass
