@@ -90,6 +90,11 @@ def test_cached_equals_uncached_reuse(seed_corpus, cache, monkeypatch):
     pdt.assert_frame_equal(cached.passages, fresh.passages)
     pdt.assert_frame_equal(cached.pairs, fresh.pairs)
     assert cached.pairs.attrs == fresh.pairs.attrs and cached.texts == fresh.texts
+    pdt.assert_frame_equal(cached.context(0), fresh.context(0))
+    # the entry holds the tables, not a second copy of every text
+    (entry,) = (cache / "jianghua.compare.reuse").glob("[!p]*.pkl")
+    assert memo._read_entry(entry)["result"].texts == {}
+    assert entry.stat().st_size < sum(len(t.encode()) for t in fresh.texts.values()) / 2
 
 
 def test_changed_text_metadata_or_argument_recomputes(seed_corpus, cache, monkeypatch):

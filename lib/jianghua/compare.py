@@ -5,6 +5,7 @@ works on the groups that `groups()` returns, so left-out speeches and groups too
 compare are reported in one place.
 """
 
+import dataclasses
 import hashlib
 import math
 import re
@@ -817,6 +818,16 @@ class Reuse:
     pairs: pd.DataFrame
     passages: pd.DataFrame
     texts: dict = field(default_factory=dict, repr=False)
+
+    def for_cache(self) -> "Reuse":
+        """Return this Reuse without the texts (the result cache stores the corpus once)."""
+        return dataclasses.replace(self, texts={})
+
+    def from_cache(self, corpus) -> "Reuse":
+        """Return this Reuse with the corpus's texts (after reading it from the result cache)."""
+        speeches = corpus.speeches
+        texts = dict(zip(speeches["speech_id"], speeches["text"].fillna(""), strict=True))
+        return dataclasses.replace(self, texts=texts)
 
     def context(self, i: int, width: int = 40) -> pd.DataFrame:
         """Return side, speech_id, start, end, left, match, right for passage row i."""

@@ -268,10 +268,12 @@ def _caching(func, by_speech: bool):
             return func(corpus, *args, **kwargs)
         folder = results_dir() / f"{func.__module__}.{func.__qualname__}"
         if not by_speech:
-            return _cached(folder / f"{key}.pkl", lambda: func(corpus, *args, **kwargs))
+            return _cached(folder / f"{key}.pkl", lambda: func(corpus, *args, **kwargs), corpus)
         settings = _call_key(func, signature, corpus, args, kwargs, whole=False)
         parts = folder / f"parts-{settings}.pkl"
-        return _cached(folder / f"{key}.pkl", lambda: _by_speech(func, corpus, args, kwargs, parts))
+        return _cached(
+            folder / f"{key}.pkl", lambda: _by_speech(func, corpus, args, kwargs, parts), corpus
+        )
 
     return wrapper
 
@@ -339,8 +341,12 @@ def write_parts(path: Path, parts):
     _write_entry(path, {"result": parts, "warnings": []})
 
 
-def _cached(path: Path, compute):
-    """Return the result stored at path, else compute, store and return it."""
+def _cached(path: Path, compute, corpus=None):
+    """Return the result stored at path, else compute, store and return it.
+
+    A result with for_cache() is stored in that form (without what the corpus already
+    holds, such as its texts) and read back through its from_cache(corpus).
+    """
     if path.is_file():
         try:
             entry = _read_entry(path)
@@ -352,7 +358,8 @@ def _cached(path: Path, compute):
             )
         else:
             _replay(entry["warnings"])
-            return entry["result"]
+            found = entry["result"]
+            return found.from_cache(corpus) if hasattr(found, "from_cache") else found
     try:
         with warnings.catch_warnings(record=True) as caught:
             # record every warning, so that a later cache hit can show the same ones
@@ -362,7 +369,8 @@ def _cached(path: Path, compute):
         _replay([(w.category, str(w.message)) for w in caught])
         raise
     shown = [(_picklable(w.category), str(w.message)) for w in caught]
-    _write_entry(path, {"result": result, "warnings": shown})
+    stored = result.for_cache() if hasattr(result, "for_cache") else result
+    _write_entry(path, {"result": stored, "warnings": shown})
     _replay(shown)
     return result
 
