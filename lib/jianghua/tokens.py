@@ -1,5 +1,8 @@
 """Word segmentation of every speech (jieba semantics), cached on disk per text.
 
+Tokens are kept as int32 codes into one list of words (one string object per distinct
+word); a large corpus's tokens are also kept together in one bundle file for quick reruns.
+
 The engine is rjieba (jieba-rs) loaded with the same dictionary as jieba and patched where
 jieba-rs differs (Latin/digit runs), so its tokens equal jieba's accurate mode with HMM; if
 rjieba cannot be imported, jieba itself runs, with a warning. JIANGHUA_ENGINE=jieba forces it.
