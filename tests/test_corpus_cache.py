@@ -93,6 +93,27 @@ def test_editing_clutter_yaml_reads_every_file_again(folder, calls):
     _assert_same(changed, load_corpus(folder, cache=False))
 
 
+def test_only_the_last_used_cache_versions_are_kept(folder, tmp_path, monkeypatch, calls):
+    monkeypatch.setattr(corpus, "KEEP_VERSIONS", 2)
+    versions = tmp_path / "cache" / "corpus"
+    clutter = folder / "clutter.yaml"
+    for marker in ("宏伟蓝图", "执行力", "落实"):
+        clutter.write_text(
+            f"patterns:\n  - kind: marker\n    scope: inline\n    regex: '{marker}'\n",
+            encoding="utf-8",
+        )
+        load_corpus(folder)
+    kept = [p for p in versions.iterdir() if p.name != "duplicates"]
+    assert len(kept) == 2
+    # the settings of two loads ago are still cached: going back reads no file again
+    clutter.write_text(
+        "patterns:\n  - kind: marker\n    scope: inline\n    regex: '执行力'\n", encoding="utf-8"
+    )
+    calls.clear()
+    load_corpus(folder)
+    assert calls == []
+
+
 def test_damaged_entry_is_read_again_with_a_warning(folder, tmp_path, calls):
     cold = load_corpus(folder)
     damaged = _entries(tmp_path)[0]

@@ -310,3 +310,28 @@ def test_reuse_after_an_added_speech_aligns_only_pairs_with_it(seed_corpus, cach
     fresh = compare.reuse(extended)
     pdt.assert_frame_equal(found.pairs, fresh.pairs)
     pdt.assert_frame_equal(found.passages, fresh.passages)
+
+
+def test_only_the_most_recently_used_results_are_kept(seed_corpus, cache, monkeypatch):
+    monkeypatch.setattr(memo, "KEEP_RESULTS", 2)
+    folder = cache / "jianghua.frequency.term_frequencies"
+    first = frequency.term_frequencies(seed_corpus, min_chars=1)
+    frequency.term_frequencies(seed_corpus, min_chars=2)
+    calls = spy(monkeypatch, frequency, "token_counts")
+    frequency.term_frequencies(seed_corpus, min_chars=1)  # a hit: now the most recent
+    frequency.term_frequencies(seed_corpus, min_chars=3)  # a third result: one must go
+    assert len(entries(folder)) == 2
+    again = frequency.term_frequencies(seed_corpus, min_chars=1)
+    assert len(calls) == 1  # min_chars=1 was kept, as used after min_chars=2
+    pdt.assert_frame_equal(again, first)
+    frequency.term_frequencies(seed_corpus, min_chars=2)
+    assert len(calls) == 2  # min_chars=2 was the one deleted
+
+
+def test_prune_keeps_part_stores_apart_from_results(tmp_path):
+    for i in range(5):
+        (tmp_path / f"r{i}.pkl").write_bytes(b"x")
+        (tmp_path / f"parts-{i}.pkl").write_bytes(b"x")
+    assert memo.prune(tmp_path, keep=3, keep_parts=1) == 2 + 4
+    assert len(list(tmp_path.glob("parts-*.pkl"))) == 1
+    assert len(list(tmp_path.glob("r*.pkl"))) == 3

@@ -6,7 +6,9 @@ import math
 import os
 import pickle
 import re
+import shutil
 import sys
+import time
 import unicodedata
 import warnings
 from collections import Counter
@@ -88,6 +90,10 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 # (it renames the per-file cache folder, so old entries are never read again).
 CACHE_VERSION = 1
 CACHE_FORMAT = b"JHDOC1\n"
+# Versions of the per-file cache kept (the most recently used): each code or settings change
+# starts a new one, and the old ones are only read again if the change is undone.
+KEEP_VERSIONS = 3
+_VERSION_NAME = re.compile(r"[0-9a-f]{20}")
 # Enough uncached files to be worth starting worker processes for.
 POOL_MIN_FILES = 200
 # the modules whose code turns one file's bytes into rows, and the libraries they read with
@@ -126,6 +132,8 @@ def load_corpus(path=None, metadata=None, cache=True, workers=None) -> Corpus:
     for found in _load_files(jobs, setup, store, workers):
         for table, rows in zip((speeches, sections, removed, problems), found, strict=True):
             table.extend(rows)
+    if store is not None:
+        store.prune()
     corpus = _assemble(speeches, sections, removed, problems, root)
     _mark_duplicates(corpus.speeches, cache)
     return _apply_metadata_csv(corpus, folder, metadata)
@@ -203,6 +211,25 @@ class DocumentCache:
                 stacklevel=4,  # point at the caller of load_corpus
             )
             return None
+
+    def prune(self, keep: int | None = None) -> int:
+        """Return how many folders of other versions were deleted: all but the last used."""
+        keep = KEEP_VERSIONS if keep is None else keep
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            now = time.time_ns()  # this version was just used
+            os.utime(self.root, ns=(now, now))
+            found = [
+                (p.stat().st_mtime_ns, p.name, p)
+                for p in self.root.parent.iterdir()
+                if p.is_dir() and _VERSION_NAME.fullmatch(p.name)
+            ]
+        except OSError:  # a read-only or vanished cache: nothing to tidy
+            return 0
+        old = sorted(found, reverse=True)[keep:]
+        for *_, path in old:
+            shutil.rmtree(path, ignore_errors=True)
+        return len(old)
 
     def put(self, key: str, found: tuple) -> None:
         """Write an entry atomically; a cache that cannot be written only costs speed."""

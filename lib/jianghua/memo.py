@@ -14,6 +14,7 @@ import shutil
 import struct
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Mapping
 from functools import lru_cache
@@ -28,6 +29,10 @@ from jianghua import config
 # Below this many speeches an analysis is quick: caching it would cost more than it saves.
 MIN_SPEECHES = 200
 DISABLE_ENV = "JIANGHUA_NO_RESULT_CACHE"
+# Whole results and part stores kept per analysis, the most recently used first: a corpus
+# that changes every day would otherwise fill the disk with results nobody asks for again.
+KEEP_RESULTS = 32
+KEEP_PARTS = 4
 # Bump when the entry layout changes: old entries then no longer match any key.
 ENTRY_FORMAT = b"JHRES1\n"
 _LENGTH = struct.Struct("<Q")
@@ -326,7 +331,9 @@ def read_parts(path: Path, empty):
     """Return the parts kept in a file, or empty when there are none (or they are damaged)."""
     if path.is_file():
         try:
-            return _read_entry(path)["result"]
+            found = _read_entry(path)["result"]
+            _used(path)
+            return found
         except Exception as err:  # damaged: every part is computed again
             warnings.warn(
                 f"result cache entry {path} is damaged ({err}); computing it again",
@@ -339,6 +346,36 @@ def read_parts(path: Path, empty):
 def write_parts(path: Path, parts):
     """Store parts in a file atomically (warns, and goes on, if it cannot)."""
     _write_entry(path, {"result": parts, "warnings": []})
+    _used(path)
+    prune(path.parent)
+
+
+def prune(folder: Path, keep: int | None = None, keep_parts: int | None = None) -> int:
+    """Return how many files were deleted: all but an analysis's most recently used results."""
+    keep = KEEP_RESULTS if keep is None else keep
+    keep_parts = KEEP_PARTS if keep_parts is None else keep_parts
+    removed = 0
+    for is_parts, limit in ((False, keep), (True, keep_parts)):
+        found = []
+        for path in folder.glob("*.pkl"):
+            if path.name.startswith("parts-") == is_parts:
+                try:
+                    found.append((path.stat().st_mtime_ns, path.name, path))
+                except OSError:  # deleted meanwhile by another run
+                    continue
+        for *_, path in sorted(found, reverse=True)[limit:]:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _used(path: Path):
+    """Mark a cache file as just used (its time), so pruning keeps it."""
+    now = time.time_ns()  # finer than the file system's own clock, which ticks in milliseconds
+    try:
+        os.utime(path, ns=(now, now))
+    except OSError:  # a read-only cache still serves its entries
+        pass
 
 
 def _cached(path: Path, compute, corpus=None):
@@ -357,6 +394,7 @@ def _cached(path: Path, compute, corpus=None):
                 stacklevel=3,
             )
         else:
+            _used(path)
             _replay(entry["warnings"])
             found = entry["result"]
             return found.from_cache(corpus) if hasattr(found, "from_cache") else found
@@ -371,6 +409,8 @@ def _cached(path: Path, compute, corpus=None):
     shown = [(_picklable(w.category), str(w.message)) for w in caught]
     stored = result.for_cache() if hasattr(result, "for_cache") else result
     _write_entry(path, {"result": stored, "warnings": shown})
+    _used(path)
+    prune(path.parent)
     _replay(shown)
     return result
 
