@@ -327,3 +327,20 @@ def test_token_counts_equal_the_tokens_table(seed_corpus, cache):
     assert counts.sum() == len(frame)
     # the kept codes are not disturbed: a second call gives the same matrix
     assert (tk.token_counts(seed_corpus)[1] != counts).nnz == 0
+
+
+def test_a_part_of_the_corpus_leaves_the_bundle_whole(bundled):
+    texts = _many_texts(6)
+    whole = Corpus.from_texts(texts)
+    expected = tk.tokens(whole)
+    (bundle,) = bundled.rglob("bundle.tok")
+    before = bundle.read_bytes()
+    tk.clear_memory()
+    part = Corpus.from_texts({k: texts[k] for k in list(texts)[:4]})
+    assert tk.tokens(part).attrs["segmented"] == 0
+    assert bundle.read_bytes() == before
+    for entry in bundled.rglob("*.tok"):
+        if entry != bundle:
+            entry.unlink()
+    tk.clear_memory()
+    pdt.assert_frame_equal(tk.tokens(whole), expected)

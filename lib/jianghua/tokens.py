@@ -734,7 +734,8 @@ def segment_cached(seg: Segmenter, texts, workers=None, cache_root=None, digests
     for digest, (starts, words, codes) in zip(todo, fresh, strict=True):
         cache.put(digest, starts, words, codes)
         found[digest] = (starts, recode(words, codes))
-    if len(distinct) >= BUNDLE_MIN_TEXTS and (bundle is None or bundle.rows.keys() != found.keys()):
+    # a corpus the bundle already covers (a part of the last one) leaves the bundle as it is
+    if len(distinct) >= BUNDLE_MIN_TEXTS and (bundle is None or found.keys() - bundle.rows.keys()):
         cache.write_bundle(found, vocab)
     return [found[d] for d in digests], vocab, len(todo)
 
