@@ -87,6 +87,18 @@ def test_groups_by_year_mapping_and_duplicates():
         groups(corpus, "colour")
 
 
+def test_a_speech_without_a_date_takes_the_year_in_its_title():
+    corpus = Corpus.from_texts(
+        {"s1": "甲" * 10, "s2": "乙" * 10, "s3": "丙" * 10, "s4": "丁" * 10},
+        date=["2009-02-02", pd.NaT, pd.NaT, pd.NaT],
+        title=["2015年工作报告", "二〇一九年政府工作报告", "在全区大会上的讲话", "八十年代的回顾"],
+    )
+    with pytest.warns(UserWarning, match=r"no date or year in the title .*s3, s4"):
+        years = groups(corpus, "year", min_chars=0)
+    # a written date wins over the title; a decade is not a year
+    assert years.to_dict() == {"s1": 2009, "s2": 2019}
+
+
 # ---------------------------------------------------------------- keyness
 
 

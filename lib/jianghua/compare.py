@@ -49,8 +49,8 @@ def groups(corpus, by, min_chars=2000, duplicates=False) -> pd.Series:
         values = ids.map(dict(by)).astype(object)
         label = "group"
     elif by == "year":
-        values = pd.to_datetime(df["date"]).dt.year.astype("Int64").astype(object)
-        label = "date"
+        values = speech_years(df).astype(object)
+        label = "date or year in the title"
     elif isinstance(by, str) and by in df.columns:
         values = df[by].astype(object)
         label = by
@@ -82,6 +82,17 @@ def groups(corpus, by, min_chars=2000, duplicates=False) -> pd.Series:
         too_small=too_small,
     )
     return out
+
+
+def speech_years(speeches: pd.DataFrame) -> pd.Series:
+    """Return each speech's year (Int64): its date's, else one written in its title."""
+    from jianghua.metadata import find_year
+
+    years = pd.to_datetime(speeches["date"]).dt.year.astype("Int64")
+    # "2019年政府工作报告", "在2015年全市经济工作会议上的讲话": web copies often drop the dated line
+    titles = speeches["title"].astype(object).where(years.isna())
+    found = [pd.NA if pd.isna(t) else find_year(t) for t in titles]
+    return years.fillna(pd.Series(found, index=years.index, dtype="Int64"))
 
 
 def _warn_left_out(missing, duplicates, label):

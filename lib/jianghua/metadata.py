@@ -152,6 +152,18 @@ def find_date(text: str):
     return stamp, start, end
 
 
+_YEAR = re.compile(rf"(?<![\d{_CN}])(\d{{4}}|[{_CN}Oo0]{{4}})\s*年(?!代|度以来)")
+
+
+def find_year(text: str):
+    """Return the first plausible year (1900-2100) written as 2019年 or 二〇一九年, else NA."""
+    for m in _YEAR.finditer(str(text).translate(_FULLWIDTH)):
+        year = _cn_number(m.group(1))
+        if 1900 <= year <= 2100:
+            return year
+    return pd.NA
+
+
 def parse_date(text) -> pd.Timestamp:
     """Return the first full date written in text (many Chinese and ISO forms), else NaT."""
     if text is None or (not isinstance(text, str) and pd.isna(text)):
