@@ -2,7 +2,8 @@
 
 A result is keyed on the function, the corpus tables it can read (corpus_fingerprint), the
 files and code that shape it (settings_fingerprint) and its arguments. Entries are pickles
-under cache_dir()/results/, written atomically. JIANGHUA_NO_RESULT_CACHE=1 turns it off.
+under cache_dir()/results/, written atomically; each analysis keeps its most recently used
+ones (KEEP_RESULTS). JIANGHUA_NO_RESULT_CACHE=1 turns it off.
 """
 
 import functools
