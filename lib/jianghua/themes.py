@@ -17,6 +17,7 @@ import yaml
 
 from jianghua import config
 from jianghua.memo import memoized, memoized_by_speech
+from jianghua.tokens import token_codes, tokens
 
 UNITS = ("speech", "section", "paragraph")
 NEAR_GAP = 4  # "A + B": at most this many tokens between A and B
@@ -230,23 +231,15 @@ def resolve_themes(themes, corpus=None) -> dict:
 
 
 def _corpus_tokens(corpus) -> pd.DataFrame:
-    """Return the corpus tokens sorted by speech and position."""
-    from jianghua.tokens import tokens
-
-    tok = tokens(corpus)
-    tok = tok[tok["speech_id"].isin(corpus.speeches["speech_id"])].reset_index(drop=True)
-    codes = pd.Categorical(tok["speech_id"], categories=corpus.speeches["speech_id"]).codes
-    position = tok["position"].to_numpy()
-    in_order = np.all(np.diff(codes) >= 0) and np.all(
-        (np.diff(position) > 0) | (np.diff(codes) > 0)
-    )
-    if not in_order:  # sort integer keys: much cheaper than sorting speech_id strings
-        tok = tok.iloc[np.lexsort((position, codes))].reset_index(drop=True)
-    return tok
+    """Return the corpus tokens, in speech and position order (as tokens() gives them)."""
+    return tokens(corpus)
 
 
-def _token_candidates(tok: pd.DataFrame, entries: list) -> pd.DataFrame:
-    """Return word and phrase matches: runs of adjacent whole tokens that spell an entry."""
+def _token_candidates(tok: pd.DataFrame, entries: list, codes, uniques) -> pd.DataFrame:
+    """Return word and phrase matches: runs of adjacent whole tokens that spell an entry.
+
+    codes: a word code per row of tok, into the words `uniques` (see tokens.token_codes).
+    """
     table = pd.DataFrame(
         [(e.parts[0], e.theme, e.term) for e in entries if e.kind == "word"],
         columns=["key", "theme", "term"],
@@ -254,7 +247,6 @@ def _token_candidates(tok: pd.DataFrame, entries: list) -> pd.DataFrame:
     keys = set(table["key"])
     # runs are only extended while they spell the beginning of a longer entry
     prefixes = {k[:n] for k in keys for n in range(1, len(k))}
-    codes, uniques = pd.factorize(tok["token"])
     uniques = np.asarray(uniques, dtype=object)
     start = tok["start"].to_numpy()
     end = start + np.array([len(u) for u in uniques], dtype=np.int64)[codes]
@@ -360,7 +352,7 @@ def _matches(corpus, themes: dict, tok: pd.DataFrame) -> pd.DataFrame:
     texts = dict(zip(corpus.speeches["speech_id"], corpus.speeches["text"], strict=True))
     cands = pd.concat(
         [
-            _token_candidates(tok, entries),
+            _token_candidates(tok, entries, *token_codes(corpus)[1:]),
             _near_candidates(tok, entries, texts),
             _regex_candidates(texts, entries),
         ],
@@ -470,7 +462,10 @@ def theme_scores(corpus, unit="speech", themes=None) -> pd.DataFrame:
     themes = resolve_themes(themes, corpus)
     units = text_units(corpus, unit)
     tok = _corpus_tokens(corpus)
-    n_tokens = _assign_units(tok[["speech_id", "start"]], units).groupby("unit_id").size()
+    if unit == "speech":  # counted already: no need to look 16 million rows up again
+        n_tokens = pd.Series(token_codes(corpus)[0], index=corpus.speeches["speech_id"])
+    else:
+        n_tokens = _assign_units(tok[["speech_id", "start"]], units).groupby("unit_id").size()
     hits = _hits(corpus, units, themes, tok).groupby(["unit_id", "theme"])["hits"].sum()
     grid = units.merge(pd.DataFrame({"theme": list(themes)}), how="cross")
     grid = grid.merge(hits.reset_index(), on=["unit_id", "theme"], how="left")

@@ -770,6 +770,11 @@ def token_counts(corpus, userdict=None, engine="auto", workers=None):
     return words, counts
 
 
+def token_codes(corpus, userdict=None, engine="auto", workers=None):
+    """Return (tokens per speech, a word code per row of tokens(corpus), the words by code)."""
+    return _coded_tokens(corpus, userdict, engine, workers, True)[1:]
+
+
 def _coded_tokens(corpus, userdict, engine, workers, cache):
     """Return (tokens table, tokens per speech, word code per token, words by code)."""
     seg = segmenter(userdict, corpus.root, engine)
