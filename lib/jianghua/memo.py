@@ -365,8 +365,11 @@ def prune(folder: Path, keep: int | None = None, keep_parts: int | None = None) 
                 except OSError:  # deleted meanwhile by another run
                     continue
         for *_, path in sorted(found, reverse=True)[limit:]:
-            path.unlink(missing_ok=True)
-            removed += 1
+            try:
+                path.unlink(missing_ok=True)
+                removed += 1
+            except OSError:  # a read-only cache: it only grows
+                pass
     return removed
 
 
