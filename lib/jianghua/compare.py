@@ -134,15 +134,24 @@ def _token_table(corpus, stopwords="default") -> pd.DataFrame:
 
 def group_counts(corpus, by="level", stopwords="default", min_chars=2000) -> pd.DataFrame:
     """Return a term x group table of token counts (rows sorted by term, columns by group)."""
+    from scipy import sparse
+
     g = _as_groups(corpus, by, min_chars)
-    tok = _token_table(corpus, stopwords)
-    grp = tok["speech_id"].map(g)
-    keep = grp.notna().to_numpy()
-    tok = pd.DataFrame({"term": tok["token"].to_numpy()[keep], "group": grp.to_numpy()[keep]})
-    counts = tok.groupby(["term", "group"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=sorted(g.unique(), key=str), fill_value=0)
-    counts.columns.name = "group"
-    return counts.sort_index()
+    words, counts = _word_counts(corpus, stopwords)
+    labels = sorted(g.unique(), key=str)
+    column = pd.Index(labels).get_indexer(corpus.speeches["speech_id"].map(g))
+    inside = np.flatnonzero(column >= 0)
+    member = sparse.csr_matrix(
+        (np.ones(len(inside)), (column[inside], inside)), shape=(len(labels), counts.shape[0])
+    )
+    by_group = (member @ counts).T.tocsr()  # word x group
+    used = np.flatnonzero(np.diff(by_group.indptr) > 0)
+    order = used[np.argsort(words[used], kind="stable")]  # rows sorted by term
+    return pd.DataFrame(
+        by_group[order].toarray().astype(np.int64),
+        index=pd.Index(words[order], name="term"),
+        columns=pd.Index(labels, name="group"),
+    )
 
 
 def keyness_stats(a, b, prior, alpha0=500.0) -> pd.DataFrame:
@@ -346,8 +355,8 @@ def _unit_codes(corpus, unit, stopwords) -> tuple[list, np.ndarray, np.ndarray]:
     return ids, unit_code, term_code
 
 
-def _speech_counts(corpus, stopwords):
-    """Return (ids of speeches with a word left, their sparse word counts) without stopwords."""
+def _word_counts(corpus, stopwords):
+    """Return (words, speeches x words sparse counts) of the corpus without stopwords."""
     from jianghua.tokens import load_stopwords, token_counts
 
     words, counts = token_counts(corpus)
@@ -355,6 +364,12 @@ def _speech_counts(corpus, stopwords):
     counts = counts.astype(np.float64)
     counts.data *= ~pd.Series(words).isin(stop).to_numpy()[counts.indices]
     counts.eliminate_zeros()
+    return words, counts
+
+
+def _speech_counts(corpus, stopwords):
+    """Return (ids of speeches with a word left, their sparse word counts) without stopwords."""
+    _, counts = _word_counts(corpus, stopwords)
     # as a table of units: a speech left with no words at all is not a unit
     found = np.flatnonzero(np.diff(counts.indptr) > 0)
     ids = corpus.speeches["speech_id"].to_numpy()[found].tolist()
