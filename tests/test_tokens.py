@@ -325,8 +325,10 @@ def test_token_counts_equal_the_tokens_table(seed_corpus, cache):
         got.sort_index(), expected.sort_index(), check_names=False, check_dtype=False
     )
     assert counts.sum() == len(frame)
-    # the kept codes are not disturbed: a second call gives the same matrix
-    assert (tk.token_counts(seed_corpus)[1] != counts).nnz == 0
+    # building the matrix leaves the kept codes as they were
+    sizes, codes, same_words = tk.token_codes(seed_corpus)
+    assert (same_words[codes] == frame["token"].to_numpy()).all()
+    assert sizes.tolist() == frame.groupby("speech_id", sort=False).size().tolist()
 
 
 def test_a_part_of_the_corpus_leaves_the_bundle_whole(bundled):
@@ -344,3 +346,14 @@ def test_a_part_of_the_corpus_leaves_the_bundle_whole(bundled):
             entry.unlink()
     tk.clear_memory()
     pdt.assert_frame_equal(tk.tokens(whole), expected)
+
+
+def test_the_count_matrix_of_the_kept_tokens_is_built_once(seed_corpus, cache):
+    words, counts = tk.token_counts(seed_corpus)
+    assert tk.token_counts(seed_corpus)[1] is counts
+    part = dataclasses.replace(seed_corpus, speeches=seed_corpus.speeches.iloc[[1]])
+    part_words, part_counts = tk.token_counts(part)  # a part: its own matrix
+    assert part_counts.shape[0] == 1 and (part_counts != counts[1]).nnz == 0
+    tk.clear_memory()
+    again = tk.token_counts(seed_corpus)[1]
+    assert again is not counts and (again != counts).nnz == 0

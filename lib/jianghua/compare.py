@@ -134,17 +134,13 @@ def _token_table(corpus, stopwords="default") -> pd.DataFrame:
 
 def group_counts(corpus, by="level", stopwords="default", min_chars=2000) -> pd.DataFrame:
     """Return a term x group table of token counts (rows sorted by term, columns by group)."""
-    from scipy import sparse
+    from jianghua.tokens import membership
 
     g = _as_groups(corpus, by, min_chars)
     words, counts = _word_counts(corpus, stopwords)
     labels = sorted(g.unique(), key=str)
-    column = pd.Index(labels).get_indexer(corpus.speeches["speech_id"].map(g))
-    inside = np.flatnonzero(column >= 0)
-    member = sparse.csr_matrix(
-        (np.ones(len(inside)), (column[inside], inside)), shape=(len(labels), counts.shape[0])
-    )
-    by_group = (member @ counts).T.tocsr()  # word x group
+    group_codes = pd.Index(labels).get_indexer(corpus.speeches["speech_id"].map(g))
+    by_group = (membership(group_codes, len(labels)) @ counts).T.tocsr()  # word x group
     used = np.flatnonzero(np.diff(by_group.indptr) > 0)
     order = used[np.argsort(words[used], kind="stable")]  # rows sorted by term
     return pd.DataFrame(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from jianghua.memo import memoized
-from jianghua.tokens import load_stopwords, segmenter, token_counts, tokens
+from jianghua.tokens import load_stopwords, membership, segmenter, token_counts, tokens
 
 FREQUENCY_COLUMNS = ["term", "count", "per_10k", "doc_freq", "rank"]
 KWIC_COLUMNS = ["speech_id", "start", "left", "match", "right"]
@@ -65,19 +65,13 @@ def term_frequencies(corpus, by=None, stopwords="default", min_chars=1) -> pd.Da
 
 def _groups_of(speeches, by):
     """Return (group labels, groups x speeches 0/1 sparse matrix); one group "all" if by=None."""
-    from scipy import sparse
-
-    n = len(speeches)
     if by is None:
-        codes, labels = np.zeros(n, dtype=np.int64), pd.Series(["all"])
+        codes, labels = np.zeros(len(speeches), dtype=np.int64), pd.Series(["all"])
     else:
         codes, _ = pd.factorize(speeches[by], use_na_sentinel=False)
         first = np.unique(codes, return_index=True)[1]
         labels = speeches[by].iloc[first].reset_index(drop=True)  # keeps the column's dtype
-    member = sparse.csr_matrix(
-        (np.ones(n, dtype=np.int64), (codes, np.arange(n))), shape=(len(labels), n)
-    )
-    return labels, member
+    return labels, membership(codes, len(labels))
 
 
 def _sort_rank(values) -> np.ndarray:

@@ -758,16 +758,36 @@ def tokens(corpus, userdict=None, engine="auto", workers=None, cache=True):
 
 
 def token_counts(corpus, userdict=None, engine="auto", workers=None):
-    """Return (words, speeches x words sparse matrix of token counts) of tokens(corpus)."""
+    """Return (words, speeches x words sparse matrix of token counts) of tokens(corpus).
+
+    The matrix of the corpus whose tokens are kept in memory is kept too: callers must not
+    change it in place.
+    """
     from scipy import sparse
 
     _, sizes, codes, words = _coded_tokens(corpus, userdict, engine, workers, True)
+    kept = _LAST.get("counts")
+    if kept is not None and kept[0] is codes:  # the same tokens as the last call
+        return words, kept[1]
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     ones = np.ones(len(codes), dtype=np.int64)
     # copied: summing duplicates sorts the indices in place, and the codes are kept in memory
     counts = sparse.csr_matrix((ones, codes.copy(), indptr), shape=(len(sizes), len(words)))
     counts.sum_duplicates()  # a speech's tokens are contiguous: no global sort needed
+    if "coded" in _LAST and _LAST["coded"][2] is codes:
+        _LAST["counts"] = (codes, counts)
     return words, counts
+
+
+def membership(group_codes, n_groups: int):
+    """Return the groups x speeches 0/1 sparse matrix of each speech's group (-1: none)."""
+    from scipy import sparse
+
+    group_codes = np.asarray(group_codes)
+    inside = np.flatnonzero(group_codes >= 0)
+    ones = np.ones(len(inside), dtype=np.int64)
+    shape = (n_groups, len(group_codes))
+    return sparse.csr_matrix((ones, (group_codes[inside], inside)), shape=shape)
 
 
 def token_codes(corpus, userdict=None, engine="auto", workers=None):
