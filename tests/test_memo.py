@@ -140,7 +140,7 @@ def test_edited_analyst_files_recompute(seed_corpus, cache, monkeypatch, tmp_pat
     (folder / "themes.yaml").write_text("themes:\n  新主题:\n    - 发展\n", encoding="utf-8")
     assert "新主题" in set(themes.theme_scores(corpus)["theme"])
     (folder / "themes.yaml").write_text("themes:\n  新主题:\n    - 改革\n", encoding="utf-8")
-    calls = spy(monkeypatch, themes, "_corpus_tokens")
+    calls = spy(monkeypatch, themes, "tokens")
     themes.theme_scores(corpus)
     themes.theme_scores(corpus)
     assert len(calls) == 1
@@ -159,7 +159,7 @@ def test_edited_library_data_file_recomputes(seed_corpus, cache, monkeypatch, tm
 
 
 def test_plain_arguments_key_the_same_however_passed(seed_corpus, cache, monkeypatch):
-    calls = spy(monkeypatch, themes, "_corpus_tokens")
+    calls = spy(monkeypatch, themes, "tokens")
     own = {"改革": ["改革", "深化"], "发展": ["发展"]}
     first = themes.theme_scores(seed_corpus, "speech", own)
     second = themes.theme_scores(seed_corpus, themes=dict(own), unit="speech")

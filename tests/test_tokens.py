@@ -357,3 +357,19 @@ def test_the_count_matrix_of_the_kept_tokens_is_built_once(seed_corpus, cache):
     tk.clear_memory()
     again = tk.token_counts(seed_corpus)[1]
     assert again is not counts and (again != counts).nnz == 0
+
+
+def test_the_same_texts_are_hashed_once_across_calls(seed_corpus, cache, monkeypatch):
+    calls = []
+    real = tk.text_hash
+    monkeypatch.setattr(tk, "text_hash", lambda text: calls.append(1) or real(text))
+    frame = tk.tokens(seed_corpus)
+    assert len(calls) == 9
+    tk.token_counts(seed_corpus)
+    tk.token_codes(seed_corpus)
+    assert len(calls) == 9
+    edited = dataclasses.replace(seed_corpus, speeches=seed_corpus.speeches.copy())
+    edited.speeches.loc[0, "text"] = edited.speeches.loc[0, "text"] + "再抓落实。"
+    changed = tk.tokens(edited)
+    assert len(calls) > 9  # a new text object is hashed again
+    assert changed.attrs["segmented"] == 1 and len(changed) > len(frame)

@@ -230,11 +230,6 @@ def resolve_themes(themes, corpus=None) -> dict:
 # ---------------------------------------------------------------- matching
 
 
-def _corpus_tokens(corpus) -> pd.DataFrame:
-    """Return the corpus tokens, in speech and position order (as tokens() gives them)."""
-    return tokens(corpus)
-
-
 def _token_candidates(tok: pd.DataFrame, entries: list, codes, uniques) -> pd.DataFrame:
     """Return word and phrase matches: runs of adjacent whole tokens that spell an entry.
 
@@ -340,7 +335,7 @@ def _non_overlapping(cands: pd.DataFrame) -> pd.DataFrame:
 
 def theme_matches(corpus, themes=None) -> pd.DataFrame:
     """Return every theme hit: speech_id, theme, term, start, end, text (the matched text)."""
-    hits = _matches(corpus, resolve_themes(themes, corpus), _corpus_tokens(corpus))
+    hits = _matches(corpus, resolve_themes(themes, corpus), tokens(corpus))
     texts = dict(zip(corpus.speeches["speech_id"], corpus.speeches["text"], strict=True))
     spans = zip(hits["speech_id"], hits["start"], hits["end"], strict=True)
     return hits.assign(text=[texts[s][a:b] for s, a, b in spans])
@@ -439,7 +434,7 @@ def _assign_units(df: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
 def theme_hits(corpus, unit="speech", themes=None) -> pd.DataFrame:
     """Return the words behind each theme score: unit_id, speech_id, theme, term, hits."""
     themes = resolve_themes(themes, corpus)
-    return _hits(corpus, text_units(corpus, unit), themes, _corpus_tokens(corpus))
+    return _hits(corpus, text_units(corpus, unit), themes, tokens(corpus))
 
 
 def _hits(corpus, units: pd.DataFrame, themes: dict, tok: pd.DataFrame) -> pd.DataFrame:
@@ -461,7 +456,7 @@ def theme_scores(corpus, unit="speech", themes=None) -> pd.DataFrame:
     """Return unit_id, speech_id, unit_index, theme, hits, n_tokens, per_1k (per 1,000 tokens)."""
     themes = resolve_themes(themes, corpus)
     units = text_units(corpus, unit)
-    tok = _corpus_tokens(corpus)
+    tok = tokens(corpus)
     if unit == "speech":  # counted already: no need to look 16 million rows up again
         n_tokens = pd.Series(token_codes(corpus)[0], index=corpus.speeches["speech_id"])
     else:
