@@ -1,6 +1,13 @@
 """Structure: numbered section headings and the warnings about them."""
 
-from jianghua.structure import check_structure, find_sections, numeral_value, outline
+import pandas as pd
+from jianghua.structure import (
+    check_structure,
+    find_sections,
+    numeral_value,
+    outline,
+    top_sections,
+)
 
 
 def _outline(sections, max_level=2):
@@ -168,3 +175,44 @@ def test_outline_of_seed_003_part_1(seed_corpus, seed_ids):
         "  (一)服务企业,大力帮扶企业发展",
     ]
     assert len(text.splitlines()) == 6
+
+
+def test_arabic_and_circled_list_items_nest_under_sections():
+    body = (
+        "一、抓经济\n（一）稳增长\n1.抓项目。全年引资1.5亿元，3、4月份开工。\n2．抓招商。\n"
+        "（1）抓签约；（2）抓落地。\n①强化服务。②优化环境。\n3、抓消费\n二、抓党建\n"
+    )
+    sections = find_sections(body)
+    assert [(s["level"], s["label"], s["heading"]) for s in sections] == [
+        (1, "一", "抓经济"),
+        (2, "一", "稳增长"),
+        (3, "1", "抓项目"),
+        (3, "2", "抓招商"),
+        (3, "1", "抓签约"),
+        (3, "2", "抓落地"),
+        (3, "①", "强化服务"),
+        (3, "②", "优化环境"),
+        (3, "3", "抓消费"),
+        (1, "二", "抓党建"),
+    ]
+    assert check_structure(body, sections) == []
+    assert "    3.抓消费" in outline(sections, max_level=3).splitlines()
+
+
+def test_numbers_that_open_a_line_are_not_list_items():
+    body = "一、抓经济\n12.5%的增速来之不易。\n1、2月份开局良好。\n2019年是关键一年。\n"
+    assert [s["level"] for s in find_sections(body)] == [1]
+    assert numeral_value("12") == 12 and numeral_value("③") == 3
+
+
+def test_top_sections_fall_back_to_level_two_per_speech():
+    rows = [("a", s) for s in find_sections("一、甲\n（一）甲一\n（二）甲二\n二、乙\n")]
+    rows += [("b", s) for s in find_sections("同志们：\n（一）抓经济\n1.抓项目\n（二）抓党建\n")]
+    sections = pd.DataFrame([{"speech_id": sid, **s} for sid, s in rows])
+    top = top_sections(sections)
+    assert list(zip(top["speech_id"], top["level"], top["heading"], strict=True)) == [
+        ("a", 1, "甲"),
+        ("a", 1, "乙"),
+        ("b", 2, "抓经济"),
+        ("b", 2, "抓党建"),
+    ]

@@ -2,13 +2,16 @@
 
 import warnings
 
+import pandas as pd
 import pytest
 from jianghua import config
 from jianghua.corpus import Corpus
+from jianghua.structure import find_sections
 from jianghua.themes import (
     ThemeFileError,
     ThemeWarning,
     load_themes,
+    text_units,
     theme_hits,
     theme_matches,
     theme_scores,
@@ -210,3 +213,16 @@ def test_top_hit_terms_and_theme_flow(seed_corpus):
     assert set(flow.speech_id) == {longest}
     whole = theme_scores(seed_corpus)
     assert flow.hits.sum() == whole[whole.speech_id == longest].hits.sum()
+
+
+def test_section_units_use_level_two_headings_when_a_speech_has_no_level_one():
+    text = "同志们：\n（一）抓经济。要抓项目。\n（二）抓党建。要严管理。\n"
+    sections = pd.DataFrame([{"speech_id": "x", **s} for s in find_sections(text)])
+    corpus = Corpus.from_texts({"x": text})
+    corpus.sections = sections
+    units = text_units(corpus, unit="section")
+    assert [text[a:b] for a, b in zip(units["start"], units["end"], strict=True)] == [
+        "同志们：\n",
+        "（一）抓经济。要抓项目。\n",
+        "（二）抓党建。要严管理。\n",
+    ]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from jianghua import config
 from jianghua.memo import memoized, part_store, read_parts, write_parts
+from jianghua.structure import top_sections
 
 KEYNESS_COLUMNS = ["term", "count_target", "count_reference", "G2", "log_ratio", "log_odds", "z"]
 NEIGHBOUR_COLUMNS = ["speech_id", "neighbour", "rank", "cosine"]
@@ -373,8 +374,8 @@ def _speech_counts(corpus, stopwords):
 
 
 def _section_index(corpus, tok) -> np.ndarray:
-    """Return, per token row, k: it lies in the k-th level-1 section (0 before the first)."""
-    secs = corpus.sections[corpus.sections["level"] == 1]
+    """Return, per token row, k: it lies in the k-th top-level section (0 before the first)."""
+    secs = top_sections(corpus.sections)
     codes, uniques = pd.factorize(tok["speech_id"])
     sec_codes = pd.Index(uniques).get_indexer(secs["speech_id"])
     found = sec_codes >= 0

@@ -1,4 +1,4 @@
-"""Speech structure: numbered section headings (一、 / (一) / 一是) and checks on them."""
+"""Speech structure: numbered section headings (一、 / (一) / 一是, 1. (1) ①) and checks on them."""
 
 import re
 from dataclasses import dataclass, field
@@ -10,9 +10,15 @@ _LINE_START = rf"(?:^|(?<=\n)){_SPACE}"
 _SENTENCE_START = rf"(?:^|(?<=[\n。!?！？;；:：])){_SPACE}"
 _L1 = re.compile(rf"{_LINE_START}(?P<label>{_N})[、.．]")
 _L2 = re.compile(rf"(?:{_LINE_START}|(?<=[:：]))[(（](?P<label>{_N})[)）]")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# level 3 is a list inside a section: 一是 / 第一， / 1. / (1) / ①; a 1. or (1) item opens a
+# line or sentence and is not the start of a number (1.5亿, 3、4月份)
 _L3 = re.compile(
     rf"{_SENTENCE_START}(?:(?P<label>{_N})(?P<style>是|要)"
-    rf"|第(?P<label2>{_N})(?P<style2>[,，、:：]))"
+    rf"|第(?P<label2>{_N})(?P<style2>[,，、:：])"
+    rf"|(?P<label3>\d{{1,2}})(?P<style3>[.．、])(?![\d.．、])"
+    rf"|[(（](?P<label4>\d{{1,2}})(?P<style4>[)）])"
+    rf"|(?P<label5>[{_CIRCLED}])(?P<style5>))"
 )
 # 一、二季度 / 一、二、三产业: a list of numerals, not a heading
 _NUMERAL_LIST = re.compile(rf"[{NUMERALS}]+(?:、|季|产|类|级|等|期|线|批|次)")
@@ -28,7 +34,11 @@ MAX_GAP = 2  # a forward jump of up to two numbers is kept (text lost), with a w
 
 
 def numeral_value(label: str) -> int:
-    """Return the number written by a Chinese numeral label (一 -> 1, 十二 -> 12, 二十 -> 20)."""
+    """Return the number written by a numeral label (一 -> 1, 十二 -> 12, 12 -> 12, ③ -> 3)."""
+    if label.isascii() and label.isdigit():
+        return int(label)
+    if len(label) == 1 and label in _CIRCLED:
+        return _CIRCLED.index(label) + 1
     digits = {c: i + 1 for i, c in enumerate(NUMERALS[:9])}
     if not _NUMBER.fullmatch(label):
         return -1
@@ -59,9 +69,7 @@ def _candidates(body: str) -> list[dict]:
     found = []
     for level, pattern in ((1, _L1), (2, _L2), (3, _L3)):
         for m in pattern.finditer(body):
-            groups = m.groupdict()
-            label = groups["label"] or groups.get("label2")
-            style = "第" if groups.get("label2") else groups.get("style") or ""
+            label, style = _label_and_style(m.groupdict())
             if level == 1 and _NUMERAL_LIST.match(body, m.end()):
                 continue
             number = numeral_value(label)
@@ -81,6 +89,17 @@ def _candidates(body: str) -> list[dict]:
     return sorted(found, key=lambda c: (c["start"], c["level"]))
 
 
+_STYLES = {"2": "第", "3": "1.", "4": "(1)", "5": "①"}
+
+
+def _label_and_style(groups: dict) -> tuple[str, str]:
+    """Return a marker's label and list style (是, 要, 第, 1., (1) or ①) from its match groups."""
+    for suffix, style in _STYLES.items():
+        if groups.get("label" + suffix):
+            return groups["label" + suffix], style
+    return groups["label"], groups.get("style") or ""
+
+
 @dataclass
 class _Scan:
     sections: list = field(default_factory=list)
@@ -93,7 +112,18 @@ def _describe(c: dict) -> str:
         return f"{c['label']}、"
     if c["level"] == 2:
         return f"({c['label']})"
-    return f"第{c['label']}" if c["style"] == "第" else f"{c['label']}{c['style']}"
+    return _marker(c["label"], c["style"])
+
+
+def _marker(label: str, style: str) -> str:
+    """Return a level-3 list marker as written: 一是, 第一, 1., (1) or ①."""
+    if style == "第":
+        return f"第{label}"
+    if style == "1.":
+        return f"{label}."
+    if style == "(1)":
+        return f"({label})"
+    return label if style == "①" else f"{label}{style}"
 
 
 def _accept(c: dict, last: dict, parent: str, notes: list) -> bool:
@@ -101,8 +131,9 @@ def _accept(c: dict, last: dict, parent: str, notes: list) -> bool:
     level, number = c["level"], c["number"]
     prev = last.get(level)
     if level == 3:
-        # a new list may start at 一 anywhere; later items must follow in the same style
-        return number == 1 or (prev is not None and prev == (c["style"], number - 1))
+        # a new list may start at 一 anywhere; later items follow their own style's last item,
+        # so a 1. 2. list resumes at 3. after a nested (1) (2) list
+        return number == 1 or (prev or {}).get(c["style"]) == number - 1
     expected = (prev or 0) + 1
     if number == expected:
         return True
@@ -146,7 +177,7 @@ def _scan(body: str) -> _Scan:
             if level == 1:
                 parents[2] = ""
         else:
-            last[3] = (c["style"], c["number"])
+            last.setdefault(3, {})[c["style"]] = c["number"]
         heading = _heading(body, c["text_start"], level)
         scan.sections.append(dict(level=level, label=c["label"], heading=heading, start=c["start"]))
     for i, s in enumerate(scan.sections):
@@ -158,6 +189,12 @@ def _scan(body: str) -> _Scan:
 def find_sections(body: str) -> list[dict]:
     """Return the body's numbered sections as dicts of level, label, heading, start, end."""
     return _scan(body).sections
+
+
+def top_sections(sections):
+    """Return the sections table's top-level rows: level 1, or level 2 in a speech without 一、."""
+    heads = sections[sections["level"] < 3]
+    return heads[heads["level"] == heads.groupby("speech_id")["level"].transform("min")]
 
 
 def _announced(body: str, sections: list[dict]):
@@ -198,6 +235,14 @@ def outline(sections, max_level: int = 2) -> str:
     lines = []
     for s in sorted(rows, key=lambda r: (r["start"], r["level"])):
         if s["level"] <= max_level:
-            marker = {1: "{}、", 2: "({})", 3: "{}是"}[s["level"]].format(s["label"])
+            marker = {1: "{}、", 2: "({})"}.get(s["level"], "")
+            marker = marker.format(s["label"]) if marker else _outline_marker(s["label"])
             lines.append("  " * (s["level"] - 1) + marker + s["heading"])
     return "\n".join(lines)
+
+
+def _outline_marker(label: str) -> str:
+    """Return the outline marker of a level-3 item: 一是, 1. or ①, by the label's kind."""
+    if label in _CIRCLED:
+        return label
+    return f"{label}." if label.isascii() else f"{label}是"

@@ -17,6 +17,7 @@ import yaml
 
 from jianghua import config
 from jianghua.memo import memoized, memoized_by_speech
+from jianghua.structure import top_sections
 from jianghua.tokens import token_codes, tokens
 
 UNITS = ("speech", "section", "paragraph")
@@ -371,8 +372,7 @@ def text_units(corpus, unit="speech") -> pd.DataFrame:
     rows = []
     heads = {}
     if unit == "section":
-        level1 = corpus.sections[corpus.sections["level"] == 1]
-        for sid, group in level1.groupby("speech_id", sort=False):
+        for sid, group in top_sections(corpus.sections).groupby("speech_id", sort=False):
             heads[sid] = sorted(int(s) for s in group["start"])
     for sid, text in zip(corpus.speeches["speech_id"], corpus.speeches["text"], strict=True):
         if unit == "speech":
@@ -396,7 +396,7 @@ def _paragraph_units(sid: str, text: str) -> list:
 
 
 def _section_units(sid: str, text: str, starts: list) -> list:
-    """Return level-1 sections numbered from 1, and the text before the first heading as 0."""
+    """Return top-level sections numbered from 1, and the text before the first heading as 0."""
     first = starts[0] if starts else len(text)
     rows = [(f"{sid}:s0", sid, 0, 0, first)] if text[:first].strip() else []
     bounds = starts + [len(text)]
