@@ -291,3 +291,149 @@ def test_analyst_places_extend_the_gazetteer(tmp_path):
     body = "全县上下要推动示例县发展,我县县委、县政府高度重视。"
     assert extract_metadata([], body, [], rules)["place"] == "示例"
     assert pd.isna(extract_metadata([], body, [])["place"])
+
+
+# ------------------------------------------------------------ header notes and partial dates
+
+BODY = "同志们:\n今天,区委召开全区作风建设大会,安排部署今年的重点任务。"
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["(根据录音整理)", "（根据录音整理，未经本人审阅）", "（2019年3月15日 星期五）", "（摘要）"],
+)
+def test_a_bracketed_header_line_is_never_the_title(note):
+    header = ["在全区作风建设大会上的讲话", "区委书记 张三", "（2019年3月15日）", note]
+    meta = extract_metadata(header, BODY, [])
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+    assert (meta["speaker"], meta["date"]) == ("张三", pd.Timestamp("2019-03-15"))
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("（2019年3月15日 星期五）", "2019-03-15"),
+        ("（2019年三月十五日）", "2019-03-15"),
+        ("二〇一九年3月5日", "2019-03-05"),
+    ],
+)
+def test_weekday_and_mixed_dates_parse(line, expected):
+    meta = extract_metadata(["在全区作风建设大会上的讲话", "区委书记 张三", line], BODY, [])
+    assert (meta["date"], meta["date_precision"]) == (pd.Timestamp(expected), "day")
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+
+
+@pytest.mark.parametrize("line", ["（2019年3月）", "2019年3月", "二〇一九年三月", "(2019年3月份)"])
+def test_year_and_month_give_the_first_of_the_month(line):
+    meta = extract_metadata(["在全区作风建设大会上的讲话", "区委书记 张三", line], BODY, [])
+    assert meta["date"] == pd.Timestamp("2019-03-01")
+    assert meta["date_precision"] == "month"
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+
+
+def test_a_year_alone_is_no_date():
+    meta = extract_metadata(["2019年政府工作报告", "（2019年）"], BODY, [])
+    assert pd.isna(meta["date"]) and pd.isna(meta["date_precision"])
+    assert meta["title"] == "2019年政府工作报告"
+
+
+def test_month_in_a_title_is_not_a_date():
+    meta = extract_metadata(["在2019年3月全区作风建设大会上的讲话"], BODY, [])
+    assert pd.isna(meta["date"])
+
+
+# ------------------------------------------------------------ titles over two lines
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("在全区作风建设暨优化营商环境", "大会上的讲话"),
+        ("在全区作风建设暨", "优化营商环境大会上的讲话"),
+        ("关于进一步加强和", "改进机关作风建设的报告"),
+    ],
+)
+def test_a_title_broken_over_two_lines_is_joined(first, second):
+    text = f"{first}\n{second}\n区委书记 张三\n（2019年3月15日）\n{BODY}"
+    header, body, meta = _meta(text)
+    assert meta["title"] == first + second
+    assert meta["speaker"] == "张三"
+    assert body.startswith("同志们:")
+
+
+def test_a_main_title_and_a_speech_title_stay_apart():
+    header = ["凝心聚力谋发展", "在全县农村工作会议上的讲话", "王立新"]
+    meta = extract_metadata(header, BODY, [])
+    assert meta["title"] == "在全县农村工作会议上的讲话"
+    assert meta["occasion"] == "全县农村工作会议"
+
+
+# ------------------------------------------------------------ speakers and roles
+
+
+def test_role_and_name_on_separate_lines():
+    text = f"在全区作风建设大会上的讲话\n区委书记\n张三\n（2019年3月15日）\n{BODY}"
+    header, _, meta = _meta(text)
+    assert header == ["在全区作风建设大会上的讲话", "区委书记", "张三", "（2019年3月15日）"]
+    assert (meta["speaker"], meta["role"]) == ("张三", "区委书记")
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+
+
+@pytest.mark.parametrize("word", ["区委书记", "区长", "市委常委", "区委副书记、区长", "乡长"])
+def test_a_role_is_never_a_name(word):
+    assert not is_name(word)
+
+
+@pytest.mark.parametrize(
+    "line, role",
+    [("张三（区委书记）", "区委书记"), ("张三同志(区委副书记、区长)", "区委副书记、区长")],
+)
+def test_name_followed_by_bracketed_role(line, role):
+    meta = extract_metadata(["在全区作风建设大会上的讲话", line, "（2019年3月15日）"], BODY, [])
+    assert (meta["speaker"], meta["role"]) == ("张三", role)
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+    assert meta["level"] == "区"
+
+
+def test_role_column_value_from_a_role_name_line():
+    meta = extract_metadata(["在全区作风建设大会上的讲话", "区委副书记、区长 赵六"], BODY, [])
+    assert (meta["speaker"], meta["role"]) == ("赵六", "区委副书记、区长")
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "重磅！区委书记张三在全区作风建设大会上的讲话（全文）",
+        "【讲话】区委书记张三在全区作风建设大会上的讲话",
+        "全文|区委书记张三在全区作风建设大会上的讲话",
+    ],
+)
+def test_web_tags_before_a_title_are_dropped(first):
+    text = (
+        f"{first}\n3月15日,全区作风建设大会召开。区委书记张三出席会议并讲话。\n"
+        f"在全区作风建设大会上的讲话\n区委书记 张三\n（2019年3月15日）\n{BODY}"
+    )
+    header, body, meta = _meta(text)
+    assert header == [first]
+    assert body.startswith("3月15日,全区作风建设大会召开。")
+    assert meta["title"] == "区委书记张三在全区作风建设大会上的讲话"
+    assert (meta["speaker"], meta["role"]) == ("张三", "区委书记")
+    # the speech's own date line sits above its salutation, after the editor's lead
+    assert meta["date"] == pd.Timestamp("2019-03-15")
+
+
+def test_only_listed_tags_are_dropped():
+    # 加油干! is not a tag: the line keeps its exclamation and does not open a header
+    assert split_header("撸起袖子加油干！奋力开创新局面\n今天召开大会。") == ([], 0)
+
+
+def test_apply_overrides_role_and_month_date(seed_corpus, seed_ids, tmp_path):
+    csv = tmp_path / "metadata.csv"
+    sid = seed_ids["001-1"]
+    csv.write_text(f"speech_id,role,date\n{sid},县委书记,2015年3月\n", encoding="utf-8")
+    speeches, problems = apply_overrides(seed_corpus.speeches, csv)
+    row = speeches.set_index("speech_id").loc[sid]
+    assert problems == []
+    assert row.role == "县委书记"
+    assert (row.date, row.date_precision) == (pd.Timestamp("2015-03-01"), "month")
+    assert str(speeches["date"].dtype).startswith("datetime64")

@@ -28,6 +28,7 @@ SPEECH_COLUMNS = [
     "part",
     "title",
     "speaker",
+    "role",
     "date",
     "published",
     "occasion",
@@ -36,6 +37,7 @@ SPEECH_COLUMNS = [
     "text",
     "n_chars",
     "duplicate_of",
+    "date_precision",
 ]
 SECTION_COLUMNS = ["speech_id", "level", "label", "heading", "start", "end"]
 REMOVED_COLUMNS = ["source", "speech_id", "kind", "text"]
@@ -69,6 +71,8 @@ class Corpus:
         df["published"] = pd.to_datetime(df["published"])
         for name, values in columns.items():
             df[name] = values
+        if "date_precision" not in columns:
+            df["date_precision"] = df["date"].notna().map({True: "day", False: pd.NA})
         return cls(speeches=df[SPEECH_COLUMNS + [c for c in df if c not in SPEECH_COLUMNS]])
 
     def __len__(self):
@@ -472,7 +476,8 @@ def _assemble(speeches, sections, removed, problems, root) -> Corpus:
     df = pd.DataFrame(speeches, columns=SPEECH_COLUMNS)
     for name in ("date", "published"):
         df[name] = pd.to_datetime(df[name])
-    for name in ("title", "speaker", "occasion", "level", "place", "duplicate_of"):
+    text = ("title", "speaker", "role", "occasion", "level", "place", "duplicate_of")
+    for name in (*text, "date_precision"):
         df[name] = _with_na(df[name])
     df["n_chars"] = df["n_chars"].astype("int64")
     df["part"] = df["part"].astype("int64")

@@ -75,6 +75,12 @@ def _part_starts(lines: list[str]) -> list[int]:
             first = i
             while first > 0 and _is_title(lines[first - 1]):
                 first -= 1
+            if (
+                first > 0
+                and lines[first].strip().startswith("——")
+                and _is_main_title(lines[first - 1])
+            ):
+                first -= 1  # 凝心聚力抓落实 / ——在…上的讲话: the main title opens the part
             starts.append(first)
             since = 0
         since += len(line)
@@ -99,6 +105,12 @@ def _is_title(line: str) -> bool:
         and _SPEECH_TITLE.search(line) is not None
         and not HEADING_START.match(line)
     )
+
+
+def _is_main_title(line: str) -> bool:
+    """Return True for a short line without sentences that can head a ——subtitle."""
+    line = line.strip()
+    return 0 < len(line) <= TITLE_MAX_CHARS and not _SENTENCE.search(line)
 
 
 def _salutation_follows(lines: list[str], i: int) -> bool:
