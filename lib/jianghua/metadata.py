@@ -238,7 +238,7 @@ def is_name(text: str, rules: Rules | None = None) -> bool:
 
 
 def is_role(text: str, rules: Rules | None = None) -> bool:
-    """Return True when text names a post (区委书记, 市委常委、组织部部长), not a person or title."""
+    """Return True when text names a post (区委书记, 市委常委、组织部部长), not a person."""
     rules = rules or load_rules()
     text = text.strip()
     if not re.fullmatch(rf"[{HAN}、，, ]{{2,30}}", text) or re.search(_SPEECH_WORDS, text):
@@ -394,7 +394,7 @@ def _title_candidate(line: str, rules: Rules) -> bool:
 
 
 def _continues(first: str, second: str) -> bool:
-    """Return True when second is the rest of a title that first breaks off (在… / …大会上的讲话)."""
+    """Return True when second completes a title that first breaks off (在… / …大会上的讲话)."""
     if second.startswith(("——", "在")) or _SENTENCE_END.search(first[-1:]):
         return False
     if _TITLE_BREAK.search(first):
