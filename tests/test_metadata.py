@@ -437,3 +437,47 @@ def test_apply_overrides_role_and_month_date(seed_corpus, seed_ids, tmp_path):
     assert row.role == "县委书记"
     assert (row.date, row.date_precision) == (pd.Timestamp("2015-03-01"), "month")
     assert str(speeches["date"].dtype).startswith("datetime64")
+
+
+# ------------------------------------------------------------ levels from roles
+
+
+@pytest.mark.parametrize(
+    "title, role, level",
+    [
+        ("在全旗作风建设大会上的讲话", "旗委书记", "县"),
+        ("在全州作风建设大会上的讲话", "州委书记", "地区"),
+        ("在全盟干部大会上的讲话", "盟委书记", "地区"),
+        ("在作风建设推进会上的讲话", "街道党工委书记", "乡镇"),
+        ("在作风建设推进会上的讲话", "市委常委、组织部部长", "市"),
+        ("在作风建设推进会上的讲话", "区纪委书记", "区"),
+        ("在作风建设推进会上的讲话", "县人大常委会主任", "县"),
+        ("在作风建设推进会上的讲话", "自治区党委常委", "省"),
+        ("在作风建设推进会上的讲话", "自治县县长", "县"),
+        ("在作风建设推进会上的讲话", "市委常委、区委书记", "区"),
+    ],
+)
+def test_level_from_the_role(title, role, level):
+    # the body speaks of 全区/我区: the role's level wins over body counts
+    body = "同志们:今天,区委召开全区大会。我区作风建设取得成效,全区上下要再接再厉。"
+    meta = extract_metadata([title, f"{role} 张三"], body, [])
+    assert (meta["speaker"], meta["role"], meta["level"]) == ("张三", role, level)
+
+
+def test_a_development_zone_role_gives_no_level_and_the_body_decides():
+    header = ["在作风建设推进会上的讲话", "开发区党工委书记 张三"]
+    assert pd.isna(extract_metadata(header, "同志们:今天开会,大家辛苦了。", [])["level"])
+    body = "同志们:今年全区上下苦干实干,我区经济发展加快,区委、区政府高度重视。"
+    assert extract_metadata(header, body, [])["level"] == "区"
+
+
+def test_autonomous_prefecture_level_and_place_from_the_body():
+    body = "同志们:今年全州上下苦干实干,我州州委、州政府高度重视,临夏回族自治州发展加快。"
+    meta = extract_metadata(["在干部大会上的讲话"], body, [])
+    assert (meta["level"], meta["place"]) == ("地区", "临夏")
+
+
+def test_banner_place():
+    body = "同志们:今年全旗上下苦干实干,我旗旗委、旗政府高度重视,达拉特旗发展加快。"
+    meta = extract_metadata(["在全旗干部大会上的讲话", "旗委书记 巴特尔"], body, [])
+    assert (meta["speaker"], meta["level"], meta["place"]) == ("巴特尔", "县", "达拉特")

@@ -75,6 +75,9 @@ class Rules:
     compound_surnames: frozenset
     title_tags: tuple
     role_endings: tuple
+    role_units: dict
+    role_organs: tuple
+    zones: tuple
     places: dict  # kind -> {short name: [full names]}
     ambiguous: frozenset
     cache: dict = field(default_factory=dict, compare=False, repr=False)  # level -> candidates
@@ -125,6 +128,9 @@ def _load_rules(corpus_path: str) -> Rules:
         compound_surnames=frozenset(rules["compound_surnames"]),
         title_tags=tuple(sorted(rules.get("title_tags") or [], key=len, reverse=True)),
         role_endings=tuple(rules.get("role_endings") or []),
+        role_units=rules.get("role_units") or {},
+        role_organs=tuple(rules.get("role_organs") or []),
+        zones=tuple(rules.get("zones") or []),
         places={k: places.get(k) or {} for k in ("province", "prefecture", "county")},
         ambiguous=frozenset(places.get("ambiguous") or []),
     )
@@ -458,12 +464,20 @@ def _first_date(lines) -> pd.Timestamp:
 
 
 def _role_level(role: str | None, rules: Rules) -> str | None:
-    """Return the level implied by a speaker's role (省长 -> 省), longest role word first."""
+    """Return the level implied by a speaker's role (省长 -> 省; 市委常委 -> 市), else None."""
     if not role:
         return None
     for word in sorted(rules.roles, key=len, reverse=True):
         if word in role:
             return rules.roles[word]
+    longest = functools.partial(sorted, key=len, reverse=True)
+    units = "|".join(map(re.escape, longest(rules.role_units)))
+    organs = "|".join(map(re.escape, longest(rules.role_organs)))
+    if not units or not organs:
+        return None
+    for m in re.finditer(rf"({units})(?:{organs})", role):
+        if not role[: m.end(1)].endswith(rules.zones):
+            return rules.role_units[m.group(1)]
     return None
 
 
@@ -496,8 +510,6 @@ def level_scores(body: str, rules: Rules | None = None) -> dict:
     if _prefecture_context(body):
         scores["地区"] += scores["区"]
         scores["区"] = 0
-    elif not any(cue in body for cue in ("地委", "行署", "地直")):
-        scores["地区"] = 0
     return scores
 
 
