@@ -266,3 +266,18 @@ def test_from_texts_marks_given_dates_as_days():
     assert corpus.speeches.date_precision.tolist()[0] == "day"
     assert pd.isna(corpus.speeches.date_precision.tolist()[1])
     assert list(corpus.speeches.columns) == SPEECH_COLUMNS
+
+
+def test_dates_from_a_signature_and_from_a_file_name(tmp_path):
+    folder = _seed_copy(tmp_path, [])
+    undated = SPEECH.replace("（2019年3月）\n", "")
+    (folder / "signed.txt").write_text(undated + "中共某某区委\n2019年3月15日\n", encoding="utf-8")
+    (folder / "20180105_讲话.txt").write_text(undated, encoding="utf-8")
+    (folder / "web.txt").write_text(undated + "发布时间:2019-03-16\n", encoding="utf-8")
+    rows = load_corpus(folder).speeches.set_index("source")
+    assert rows.loc["signed.txt", "date"] == pd.Timestamp("2019-03-15")
+    assert pd.isna(rows.loc["signed.txt", "published"])
+    assert rows.loc["20180105_讲话.txt", "date"] == pd.Timestamp("2018-01-05")
+    assert pd.isna(rows.loc["web.txt", "date"])
+    assert rows.loc["web.txt", "published"] == pd.Timestamp("2019-03-16")
+    assert rows.date_precision.tolist() == ["day", "day", pd.NA]

@@ -5,6 +5,7 @@ import pytest
 from jianghua import config
 from jianghua.metadata import (
     apply_overrides,
+    date_in_name,
     extract_metadata,
     is_name,
     load_rules,
@@ -481,3 +482,55 @@ def test_banner_place():
     body = "同志们:今年全旗上下苦干实干,我旗旗委、旗政府高度重视,达拉特旗发展加快。"
     meta = extract_metadata(["在全旗干部大会上的讲话", "旗委书记 巴特尔"], body, [])
     assert (meta["speaker"], meta["level"], meta["place"]) == ("巴特尔", "县", "达拉特")
+
+
+# ------------------------------------------------------------ dates from the end and the file name
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("20190315_在全区作风建设大会上的讲话", "2019-03-15"),
+        ("2019-03-15-讲话", "2019-03-15"),
+        ("2019.3.15 张三讲话", "2019-03-15"),
+        ("2019年3月15日讲话", "2019-03-15"),
+    ],
+)
+def test_date_in_name(name, expected):
+    assert date_in_name(name) == pd.Timestamp(expected)
+
+
+@pytest.mark.parametrize("name", ["20191345_讲话", "讲话稿123456789", "2019_讲话", "speech"])
+def test_no_date_in_name(name):
+    assert pd.isna(date_in_name(name))
+
+
+HEADER = ["在全区作风建设大会上的讲话", "区委书记 张三"]
+
+
+def test_file_name_date_only_when_the_text_has_none():
+    meta = extract_metadata(HEADER, BODY, [], name="20190315_讲话")
+    assert (meta["date"], meta["date_precision"]) == (pd.Timestamp("2019-03-15"), "day")
+    meta = extract_metadata([*HEADER, "（2018年1月5日）"], BODY, [], name="20190315_讲话")
+    assert meta["date"] == pd.Timestamp("2018-01-05")
+
+
+def test_a_signature_date_is_the_speech_date():
+    meta = extract_metadata(HEADER, BODY, [], closing=["2019年3月15日"])
+    assert meta["date"] == pd.Timestamp("2019-03-15")
+    assert pd.isna(meta["published"])
+    # left in the text, under the issuing body, it is read from the end of the body
+    signed = BODY + "\n中共某某区委\n二〇一九年三月十五日"
+    assert extract_metadata(HEADER, signed, [])["date"] == pd.Timestamp("2019-03-15")
+
+
+def test_a_labelled_or_timed_date_at_the_end_is_published():
+    for line in ["发布时间:2019-03-16", "2019-03-16 20:30"]:
+        meta = extract_metadata(HEADER, BODY, [], closing=[line])
+        assert pd.isna(meta["date"])
+        assert meta["published"] == pd.Timestamp("2019-03-16")
+
+
+def test_a_header_date_wins_over_the_signature():
+    meta = extract_metadata([*HEADER, "（2019年3月14日）"], BODY, [], closing=["2019年3月15日"])
+    assert meta["date"] == pd.Timestamp("2019-03-14")

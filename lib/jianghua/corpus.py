@@ -415,7 +415,7 @@ def _load_document(text: str, source: str, stem: str, setup: dict) -> tuple:
             for r, o in zip(cleanings, owner, strict=True)
             if o == 0 and n > 1 and r["offset"] <= parts[0].start and r["kind"] in CONTEXT_KINDS
         ]
-        found = _load_part(part, mine + part.removed, shared, f"{stem}-{n}", setup)
+        found = _load_part(part, mine + part.removed, shared, (source, f"{stem}-{n}"), setup)
         speech, secs, rows, issues = found
         where = f"part {n}: " if len(parts) > 1 else ""
         problems += [_problem(source, sev, where + msg) for sev, msg in issues]
@@ -447,11 +447,12 @@ def _part_at(parts: list, offset: int) -> int:
     return index
 
 
-def _load_part(part, removals: list, shared: list, speech_id: str, setup: dict) -> tuple:
+def _load_part(part, removals: list, shared: list, names: tuple, setup: dict) -> tuple:
     """Return (speech row or None, section rows, removed rows, [(severity, message)])."""
     from jianghua.metadata import extract_metadata, split_header
     from jianghua.structure import check_structure, find_sections
 
+    source, speech_id = names
     header, offset = split_header(part.text, setup["rules"])
     body = part.text[offset:].strip()
     rows = [{"speech_id": speech_id, "kind": r["kind"], "text": r["text"]} for r in removals]
@@ -462,8 +463,11 @@ def _load_part(part, removals: list, shared: list, speech_id: str, setup: dict) 
         for row in rows:
             row["speech_id"] = pd.NA
         return None, [], rows, [("warning", f"{reason}: not loaded as a speech")]
-    context = [r["text"] for r in shared + removals if r["kind"] in CONTEXT_KINDS]
-    meta = extract_metadata(header, body, context, setup["rules"])
+    dating = [r for r in shared + removals if r["kind"] in CONTEXT_KINDS]
+    # lines removed after the part's last line: a written speech's signature date
+    closing = [r["text"] for r in dating if r.get("offset", -1) >= part.end]
+    context = [r["text"] for r in dating if r.get("offset", -1) < part.end]
+    meta = extract_metadata(header, body, context, setup["rules"], closing, Path(source).stem)
     found = find_sections(body)
     issues = [("warning", message) for message in check_structure(body, found)]
     secs = [{"speech_id": speech_id, **{k: s[k] for k in SECTION_COLUMNS[1:]}} for s in found]

@@ -60,6 +60,7 @@ _CONGRESS = re.compile(r"([省市县区])(?:第[一二三四五六七八九十]+
 _NOT_NAME_CHARS = set("的了在是与及之讲话会议报告年月日")
 _ADDRESS_CHAIN = re.compile(r"(?:(?:尊敬的|亲爱的|各位)[^、,，:：]{0,12}[、,，])+$")
 MAX_HEADER_LINES = 8
+SIGNATURE_LINES = 3  # a signature block: the issuing body, a name, the date
 MAX_HEADER_CHARS = 90
 
 
@@ -193,6 +194,21 @@ def parse_date(text) -> pd.Timestamp:
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return pd.NaT
     return find_date(text)[0]
+
+
+_COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)(\d\d)(\d\d)(?!\d)")
+
+
+def date_in_name(name: str) -> pd.Timestamp:
+    """Return the date written in a file name (2019-03-15 讲话, 20190315_讲话), else NaT."""
+    stamp = parse_date(name)
+    if not pd.isna(stamp):
+        return stamp
+    for m in _COMPACT_DATE.finditer(str(name)):
+        year, month, day = (int(g) for g in m.groups())
+        if _valid_date(year, month, day):
+            return pd.Timestamp(year, month, day)
+    return pd.NaT
 
 
 def month_date(text) -> pd.Timestamp:
@@ -614,24 +630,29 @@ def _place(weighted_texts, level, rules: Rules) -> str | None:
 # ---------------------------------------------------------------- public
 
 
+def _date_only(line: str) -> tuple:
+    """Return (date, precision) when a line holds nothing but a date, else (NaT, None)."""
+    line = line.strip()
+    date, precision = parse_date_precision(line)
+    if precision == "month" or (not pd.isna(date) and len(_without_dates(line).strip("—- ")) < 2):
+        return date, precision
+    return pd.NaT, None
+
+
 def _date_lines(body: str, rules: Rules) -> list[str]:
     """Return the date-only lines above the salutation near the top of a body."""
     found = []
     for line in body.lstrip().split("\n")[: MAX_HEADER_LINES + 2]:
-        line = line.strip()
-        if _salutation_at(line, rules) == 0:
+        if _salutation_at(line.strip(), rules) == 0:
             break
         # an editor's lead can come first, then the speech's own title, speaker and date
-        date, precision = parse_date_precision(line)
-        if precision == "month" or (
-            not pd.isna(date) and len(_without_dates(line).strip("—- ")) < 2
-        ):
+        if not pd.isna(_date_only(line)[0]):
             found.append(line)
     return found
 
 
-def _speech_date(lines: list[str], body: str, rules: Rules) -> tuple:
-    """Return (date, precision) from the header, else from a date line opening the body."""
+def _speech_date(lines: list[str], body: str, rules: Rules, closing=(), name=None) -> tuple:
+    """Return (date, precision): header, top of the body, signature at the end, file name."""
     date = _first_date(lines)
     if not pd.isna(date):
         return date, "day"
@@ -640,11 +661,21 @@ def _speech_date(lines: list[str], body: str, rules: Rules) -> tuple:
         date, precision = parse_date_precision(line)
         if not pd.isna(date):
             return date, precision
-    return pd.NaT, None
+    # 中共某某区委 / 2019年3月15日 under a written speech: its date, not a web publish date
+    for line in [*closing, *body.rstrip().split("\n")[-SIGNATURE_LINES:]]:
+        date, precision = _date_only(str(line))
+        if not pd.isna(date):
+            return date, precision
+    date = date_in_name(name) if name else pd.NaT
+    return (date, "day") if not pd.isna(date) else (pd.NaT, None)
 
 
-def extract_metadata(header_lines, body: str, context=(), rules: Rules | None = None) -> dict:
+def extract_metadata(
+    header_lines, body: str, context=(), rules: Rules | None = None, closing=(), name=None
+) -> dict:
     """Return title, speaker, role, date, published, occasion, level, place and date precision."""
+    # context: removed publish lines and covers; closing: those removed after the speech's
+    # last line (a bare date there is its signature date); name: the file name
     rules = rules or load_rules()
     lines = [str(x).strip() for x in header_lines if str(x).strip()]
     plain = [x for x in lines if not _is_meta(x)]
@@ -653,12 +684,14 @@ def extract_metadata(header_lines, body: str, context=(), rules: Rules | None = 
     if speaker and title:
         # 徐文泊在全区三级干部大会上的讲话: the name is kept in speaker, not in the title
         title = re.sub(rf"(^|——){re.escape(speaker)}(?:同志)?(?=在)", r"\1", title)
-    date, precision = _speech_date(plain, body, rules)
-    published = _first_date([x for x in lines if _PUBLISH.search(x)] + [str(c) for c in context])
+    closing = [str(c) for c in closing]
+    date, precision = _speech_date(plain, body, rules, closing, name)
+    publish = [x for x in lines if _PUBLISH.search(x)] + [str(c) for c in context]
+    published = _first_date(publish + [c for c in closing if pd.isna(_date_only(c)[0])])
     occasion = _occasion(title, plain, body)
     level = _level(title, occasion, role, body, rules)
     header_text = "\n".join(lines)
-    weighted = [(header_text, 5), ("\n".join(map(str, context)), 3), (body, 1)]
+    weighted = [(header_text, 5), ("\n".join(map(str, [*context, *closing])), 3), (body, 1)]
     place = _place(weighted, level, rules)
     out = dict(title=title, speaker=speaker, role=role, date=date, published=published)
     out.update(occasion=occasion, level=level, place=place, date_precision=precision)
