@@ -85,7 +85,8 @@ def _part_starts(lines: list[str]) -> list[int]:
             if (
                 first > 0
                 and lines[first].strip().startswith("——")
-                and _is_main_title(lines[first - 1])
+                and lines[first - 1].strip()
+                and _is_front(lines[first - 1].strip())
             ):
                 first -= 1  # 凝心聚力抓落实 / ——在…上的讲话: the main title opens the part
             starts.append(first)
@@ -116,14 +117,9 @@ def _is_title(line: str) -> bool:
 
 def _numbering(line: str) -> str | None:
     """Return the number opening a numbered speech title (一、 of 一、…在…上的讲话), else None."""
-    m = _NUMBER.match(line.strip())
-    return m.group(0) if m and _NUMBERED_TITLE.search(line[m.end() :]) else None
-
-
-def _is_main_title(line: str) -> bool:
-    """Return True for a short line without sentences that can head a ——subtitle."""
     line = line.strip()
-    return 0 < len(line) <= TITLE_MAX_CHARS and not _SENTENCE.search(line)
+    m = _NUMBER.match(line)
+    return m.group(0) if m and _NUMBERED_TITLE.search(line[m.end() :]) else None
 
 
 def _salutation_follows(lines: list[str], i: int) -> bool:
