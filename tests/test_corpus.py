@@ -5,6 +5,7 @@ import shutil
 import pandas as pd
 import pytest
 from jianghua import config, load_corpus
+from jianghua.corpus import SPEECH_COLUMNS, Corpus
 from jianghua.duplicates import find_duplicates
 
 FORBIDDEN = [
@@ -41,12 +42,13 @@ def test_seed_has_nine_speeches(seed_corpus):
     }
     assert df.speech_id.tolist()[3:8] == [f"003_a5a9ba5a6d09eae4-{n}" for n in range(1, 6)]
     assert df.part.tolist() == [1, 1, 1, 1, 2, 3, 4, 5, 1]
-    assert list(df.columns[:13]) == [
+    assert list(df.columns) == [
         "speech_id",
         "source",
         "part",
         "title",
         "speaker",
+        "role",
         "date",
         "published",
         "occasion",
@@ -55,6 +57,7 @@ def test_seed_has_nine_speeches(seed_corpus):
         "text",
         "n_chars",
         "duplicate_of",
+        "date_precision",
     ]
     assert str(df["date"].dtype).startswith("datetime64")
     assert str(df["published"].dtype).startswith("datetime64")
@@ -240,3 +243,41 @@ def test_a_publish_line_above_a_compilation_dates_every_part(tmp_path):
     assert corpus.speeches.published.tolist() == [pd.Timestamp("2010-05-04")] * 2
     publish = corpus.removed[corpus.removed.kind == "publish line"]
     assert publish.speech_id.tolist() == ["two-1"]
+
+
+SPEECH = (
+    "在全区作风建设大会上的讲话\n区委书记 张三\n（2019年3月）\n同志们:\n"
+    "今天,区委召开全区作风建设大会,主要任务是总结去年以来全区作风建设工作,安排部署今年的重点任务。"
+    "刚才,几个单位作了表态发言,讲得都很好,我完全同意。\n下面,我讲三点意见。\n"
+)
+
+
+def test_role_and_date_precision_columns(tmp_path):
+    folder = _seed_copy(tmp_path, [])
+    (folder / "zuofeng.txt").write_text(SPEECH, encoding="utf-8")
+    row = load_corpus(folder).speeches.iloc[0]
+    assert (row.title, row.speaker, row.role) == ("在全区作风建设大会上的讲话", "张三", "区委书记")
+    assert (row.date, row.date_precision) == (pd.Timestamp("2019-03-01"), "month")
+    assert row.text.startswith("同志们:\n今天,区委召开")
+
+
+def test_from_texts_marks_given_dates_as_days():
+    corpus = Corpus.from_texts({"a": "甲", "b": "乙"}, date=pd.to_datetime(["2019-03-15", None]))
+    assert corpus.speeches.date_precision.tolist()[0] == "day"
+    assert pd.isna(corpus.speeches.date_precision.tolist()[1])
+    assert list(corpus.speeches.columns) == SPEECH_COLUMNS
+
+
+def test_dates_from_a_signature_and_from_a_file_name(tmp_path):
+    folder = _seed_copy(tmp_path, [])
+    undated = SPEECH.replace("（2019年3月）\n", "")
+    (folder / "signed.txt").write_text(undated + "中共某某区委\n2019年3月15日\n", encoding="utf-8")
+    (folder / "20180105_讲话.txt").write_text(undated, encoding="utf-8")
+    (folder / "web.txt").write_text(undated + "发布时间:2019-03-16\n", encoding="utf-8")
+    rows = load_corpus(folder).speeches.set_index("source")
+    assert rows.loc["signed.txt", "date"] == pd.Timestamp("2019-03-15")
+    assert pd.isna(rows.loc["signed.txt", "published"])
+    assert rows.loc["20180105_讲话.txt", "date"] == pd.Timestamp("2018-01-05")
+    assert pd.isna(rows.loc["web.txt", "date"])
+    assert rows.loc["web.txt", "published"] == pd.Timestamp("2019-03-16")
+    assert rows.date_precision.tolist() == ["day", "day", pd.NA]

@@ -5,6 +5,7 @@ import pytest
 from jianghua import config
 from jianghua.metadata import (
     apply_overrides,
+    date_in_name,
     extract_metadata,
     is_name,
     load_rules,
@@ -291,3 +292,245 @@ def test_analyst_places_extend_the_gazetteer(tmp_path):
     body = "全县上下要推动示例县发展,我县县委、县政府高度重视。"
     assert extract_metadata([], body, [], rules)["place"] == "示例"
     assert pd.isna(extract_metadata([], body, [])["place"])
+
+
+# ------------------------------------------------------------ header notes and partial dates
+
+BODY = "同志们:\n今天,区委召开全区作风建设大会,安排部署今年的重点任务。"
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["(根据录音整理)", "（根据录音整理，未经本人审阅）", "（2019年3月15日 星期五）", "（摘要）"],
+)
+def test_a_bracketed_header_line_is_never_the_title(note):
+    header = ["在全区作风建设大会上的讲话", "区委书记 张三", "（2019年3月15日）", note]
+    meta = extract_metadata(header, BODY, [])
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+    assert (meta["speaker"], meta["date"]) == ("张三", pd.Timestamp("2019-03-15"))
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("（2019年3月15日 星期五）", "2019-03-15"),
+        ("（2019年三月十五日）", "2019-03-15"),
+        ("二〇一九年3月5日", "2019-03-05"),
+    ],
+)
+def test_weekday_and_mixed_dates_parse(line, expected):
+    meta = extract_metadata(["在全区作风建设大会上的讲话", "区委书记 张三", line], BODY, [])
+    assert (meta["date"], meta["date_precision"]) == (pd.Timestamp(expected), "day")
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+
+
+@pytest.mark.parametrize("line", ["（2019年3月）", "2019年3月", "二〇一九年三月", "(2019年3月份)"])
+def test_year_and_month_give_the_first_of_the_month(line):
+    meta = extract_metadata(["在全区作风建设大会上的讲话", "区委书记 张三", line], BODY, [])
+    assert meta["date"] == pd.Timestamp("2019-03-01")
+    assert meta["date_precision"] == "month"
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+
+
+def test_a_year_alone_is_no_date():
+    meta = extract_metadata(["2019年政府工作报告", "（2019年）"], BODY, [])
+    assert pd.isna(meta["date"]) and pd.isna(meta["date_precision"])
+    assert meta["title"] == "2019年政府工作报告"
+
+
+def test_month_in_a_title_is_not_a_date():
+    meta = extract_metadata(["在2019年3月全区作风建设大会上的讲话"], BODY, [])
+    assert pd.isna(meta["date"])
+
+
+# ------------------------------------------------------------ titles over two lines
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("在全区作风建设暨优化营商环境", "大会上的讲话"),
+        ("在全区作风建设暨", "优化营商环境大会上的讲话"),
+        ("关于进一步加强和", "改进机关作风建设的报告"),
+    ],
+)
+def test_a_title_broken_over_two_lines_is_joined(first, second):
+    text = f"{first}\n{second}\n区委书记 张三\n（2019年3月15日）\n{BODY}"
+    header, body, meta = _meta(text)
+    assert meta["title"] == first + second
+    assert meta["speaker"] == "张三"
+    assert body.startswith("同志们:")
+
+
+def test_a_main_title_and_a_speech_title_stay_apart():
+    header = ["凝心聚力谋发展", "在全县农村工作会议上的讲话", "王立新"]
+    meta = extract_metadata(header, BODY, [])
+    assert meta["title"] == "在全县农村工作会议上的讲话"
+    assert meta["occasion"] == "全县农村工作会议"
+
+
+# ------------------------------------------------------------ speakers and roles
+
+
+def test_role_and_name_on_separate_lines():
+    text = f"在全区作风建设大会上的讲话\n区委书记\n张三\n（2019年3月15日）\n{BODY}"
+    header, _, meta = _meta(text)
+    assert header == ["在全区作风建设大会上的讲话", "区委书记", "张三", "（2019年3月15日）"]
+    assert (meta["speaker"], meta["role"]) == ("张三", "区委书记")
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+
+
+@pytest.mark.parametrize("word", ["区委书记", "区长", "市委常委", "区委副书记、区长", "乡长"])
+def test_a_role_is_never_a_name(word):
+    assert not is_name(word)
+
+
+@pytest.mark.parametrize(
+    "line, role",
+    [("张三（区委书记）", "区委书记"), ("张三同志(区委副书记、区长)", "区委副书记、区长")],
+)
+def test_name_followed_by_bracketed_role(line, role):
+    meta = extract_metadata(["在全区作风建设大会上的讲话", line, "（2019年3月15日）"], BODY, [])
+    assert (meta["speaker"], meta["role"]) == ("张三", role)
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+    assert meta["level"] == "区"
+
+
+def test_role_column_value_from_a_role_name_line():
+    meta = extract_metadata(["在全区作风建设大会上的讲话", "区委副书记、区长 赵六"], BODY, [])
+    assert (meta["speaker"], meta["role"]) == ("赵六", "区委副书记、区长")
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "重磅！区委书记张三在全区作风建设大会上的讲话（全文）",
+        "【讲话】区委书记张三在全区作风建设大会上的讲话",
+        "全文|区委书记张三在全区作风建设大会上的讲话",
+    ],
+)
+def test_web_tags_before_a_title_are_dropped(first):
+    text = (
+        f"{first}\n3月15日,全区作风建设大会召开。区委书记张三出席会议并讲话。\n"
+        f"在全区作风建设大会上的讲话\n区委书记 张三\n（2019年3月15日）\n{BODY}"
+    )
+    header, body, meta = _meta(text)
+    assert header == [first]
+    assert body.startswith("3月15日,全区作风建设大会召开。")
+    assert meta["title"] == "区委书记张三在全区作风建设大会上的讲话"
+    assert (meta["speaker"], meta["role"]) == ("张三", "区委书记")
+    # the speech's own date line sits above its salutation, after the editor's lead
+    assert meta["date"] == pd.Timestamp("2019-03-15")
+
+
+def test_only_listed_tags_are_dropped():
+    # 加油干! is not a tag: the line keeps its exclamation and does not open a header
+    assert split_header("撸起袖子加油干！奋力开创新局面\n今天召开大会。") == ([], 0)
+
+
+def test_apply_overrides_role_and_month_date(seed_corpus, seed_ids, tmp_path):
+    csv = tmp_path / "metadata.csv"
+    sid = seed_ids["001-1"]
+    csv.write_text(f"speech_id,role,date\n{sid},县委书记,2015年3月\n", encoding="utf-8")
+    speeches, problems = apply_overrides(seed_corpus.speeches, csv)
+    row = speeches.set_index("speech_id").loc[sid]
+    assert problems == []
+    assert row.role == "县委书记"
+    assert (row.date, row.date_precision) == (pd.Timestamp("2015-03-01"), "month")
+    assert str(speeches["date"].dtype).startswith("datetime64")
+
+
+# ------------------------------------------------------------ levels from roles
+
+
+@pytest.mark.parametrize(
+    "title, role, level",
+    [
+        ("在全旗作风建设大会上的讲话", "旗委书记", "县"),
+        ("在全州作风建设大会上的讲话", "州委书记", "地区"),
+        ("在全盟干部大会上的讲话", "盟委书记", "地区"),
+        ("在作风建设推进会上的讲话", "街道党工委书记", "乡镇"),
+        ("在作风建设推进会上的讲话", "市委常委、组织部部长", "市"),
+        ("在作风建设推进会上的讲话", "区纪委书记", "区"),
+        ("在作风建设推进会上的讲话", "县人大常委会主任", "县"),
+        ("在作风建设推进会上的讲话", "自治区党委常委", "省"),
+        ("在作风建设推进会上的讲话", "自治县县长", "县"),
+        ("在作风建设推进会上的讲话", "市委常委、区委书记", "区"),
+    ],
+)
+def test_level_from_the_role(title, role, level):
+    # the body speaks of 全区/我区: the role's level wins over body counts
+    body = "同志们:今天,区委召开全区大会。我区作风建设取得成效,全区上下要再接再厉。"
+    meta = extract_metadata([title, f"{role} 张三"], body, [])
+    assert (meta["speaker"], meta["role"], meta["level"]) == ("张三", role, level)
+
+
+def test_a_development_zone_role_gives_no_level_and_the_body_decides():
+    header = ["在作风建设推进会上的讲话", "开发区党工委书记 张三"]
+    assert pd.isna(extract_metadata(header, "同志们:今天开会,大家辛苦了。", [])["level"])
+    body = "同志们:今年全区上下苦干实干,我区经济发展加快,区委、区政府高度重视。"
+    assert extract_metadata(header, body, [])["level"] == "区"
+
+
+def test_autonomous_prefecture_level_and_place_from_the_body():
+    body = "同志们:今年全州上下苦干实干,我州州委、州政府高度重视,临夏回族自治州发展加快。"
+    meta = extract_metadata(["在干部大会上的讲话"], body, [])
+    assert (meta["level"], meta["place"]) == ("地区", "临夏")
+
+
+def test_banner_place():
+    body = "同志们:今年全旗上下苦干实干,我旗旗委、旗政府高度重视,达拉特旗发展加快。"
+    meta = extract_metadata(["在全旗干部大会上的讲话", "旗委书记 巴特尔"], body, [])
+    assert (meta["speaker"], meta["level"], meta["place"]) == ("巴特尔", "县", "达拉特")
+
+
+# ------------------------------------------------------------ dates from the end and the file name
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("20190315_在全区作风建设大会上的讲话", "2019-03-15"),
+        ("2019-03-15-讲话", "2019-03-15"),
+        ("2019.3.15 张三讲话", "2019-03-15"),
+        ("2019年3月15日讲话", "2019-03-15"),
+    ],
+)
+def test_date_in_name(name, expected):
+    assert date_in_name(name) == pd.Timestamp(expected)
+
+
+@pytest.mark.parametrize("name", ["20191345_讲话", "讲话稿123456789", "2019_讲话", "speech"])
+def test_no_date_in_name(name):
+    assert pd.isna(date_in_name(name))
+
+
+HEADER = ["在全区作风建设大会上的讲话", "区委书记 张三"]
+
+
+def test_file_name_date_only_when_the_text_has_none():
+    meta = extract_metadata(HEADER, BODY, [], name="20190315_讲话")
+    assert (meta["date"], meta["date_precision"]) == (pd.Timestamp("2019-03-15"), "day")
+    meta = extract_metadata([*HEADER, "（2018年1月5日）"], BODY, [], name="20190315_讲话")
+    assert meta["date"] == pd.Timestamp("2018-01-05")
+
+
+def test_a_signature_date_is_the_speech_date():
+    meta = extract_metadata(HEADER, BODY, [], closing=["2019年3月15日"])
+    assert meta["date"] == pd.Timestamp("2019-03-15")
+    assert pd.isna(meta["published"])
+    # left in the text, under the issuing body, it is read from the end of the body
+    signed = BODY + "\n中共某某区委\n二〇一九年三月十五日"
+    assert extract_metadata(HEADER, signed, [])["date"] == pd.Timestamp("2019-03-15")
+
+
+def test_a_labelled_or_timed_date_at_the_end_is_published():
+    for line in ["发布时间:2019-03-16", "2019-03-16 20:30"]:
+        meta = extract_metadata(HEADER, BODY, [], closing=[line])
+        assert pd.isna(meta["date"])
+        assert meta["published"] == pd.Timestamp("2019-03-16")
+
+
+def test_a_header_date_wins_over_the_signature():
+    meta = extract_metadata([*HEADER, "（2019年3月14日）"], BODY, [], closing=["2019年3月15日"])
+    assert meta["date"] == pd.Timestamp("2019-03-14")

@@ -105,3 +105,42 @@ def test_a_speech_above_the_first_title_block_is_kept_as_its_own_part():
     assert len(texts) == 3
     assert texts[0].startswith("今天召开全县春季农业生产会议")
     assert texts[1].startswith("在全县安全生产工作会议上的讲话\n李明\n同志们:")
+
+
+def test_a_main_title_above_a_subtitle_opens_the_next_part():
+    fixture = (FIXTURES / "two_titles.txt").read_text(encoding="utf-8")
+    first, second = fixture.split("在全县安全生产工作会议上的讲话")
+    text = first + "守住底线 护航发展\n——在全县安全生产工作会议上的讲话" + second
+    texts = split_speeches(text)
+    assert len(texts) == 2
+    assert texts[0].endswith("我们必须保持清醒头脑。")
+    assert texts[1].split("\n")[:4] == [
+        "守住底线 护航发展",
+        "——在全县安全生产工作会议上的讲话",
+        "李明",
+        "同志们:",
+    ]
+
+
+def test_numbered_speech_titles_of_a_compilation_split_and_lose_their_numbers():
+    fixture = (FIXTURES / "two_titles.txt").read_text(encoding="utf-8")
+    first, second = fixture.split("在全县安全生产工作会议上的讲话")
+    first = first.replace(
+        "在全县春季农业生产会议上的讲话", "一、王建华同志在全县春季农业生产会议上的讲话"
+    )
+    text = (
+        "全县工作会议材料汇编\n" + first + "二、李明同志在全县安全生产工作会议上的总结讲话" + second
+    )
+    parts = split_document(text)
+    assert len(parts) == 2
+    assert [p.text.split("\n")[:2] for p in parts] == [
+        ["王建华同志在全县春季农业生产会议上的讲话", "王建华"],
+        ["李明同志在全县安全生产工作会议上的总结讲话", "李明"],
+    ]
+    assert parts[0].removed[:2] == [
+        {"kind": "cover", "text": "全县工作会议材料汇编"},
+        {"kind": "header", "text": "一、"},
+    ]
+    assert {"kind": "header", "text": "二、"} in parts[1].removed
+    # section headings of the speeches keep their numbers
+    assert "\n一、认清形势,增强抓好春耕生产的责任感" in parts[0].text

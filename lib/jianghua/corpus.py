@@ -28,6 +28,7 @@ SPEECH_COLUMNS = [
     "part",
     "title",
     "speaker",
+    "role",
     "date",
     "published",
     "occasion",
@@ -36,6 +37,7 @@ SPEECH_COLUMNS = [
     "text",
     "n_chars",
     "duplicate_of",
+    "date_precision",
 ]
 SECTION_COLUMNS = ["speech_id", "level", "label", "heading", "start", "end"]
 REMOVED_COLUMNS = ["source", "speech_id", "kind", "text"]
@@ -69,6 +71,8 @@ class Corpus:
         df["published"] = pd.to_datetime(df["published"])
         for name, values in columns.items():
             df[name] = values
+        if "date_precision" not in columns:
+            df["date_precision"] = df["date"].notna().map({True: "day", False: pd.NA})
         return cls(speeches=df[SPEECH_COLUMNS + [c for c in df if c not in SPEECH_COLUMNS]])
 
     def __len__(self):
@@ -411,7 +415,7 @@ def _load_document(text: str, source: str, stem: str, setup: dict) -> tuple:
             for r, o in zip(cleanings, owner, strict=True)
             if o == 0 and n > 1 and r["offset"] <= parts[0].start and r["kind"] in CONTEXT_KINDS
         ]
-        found = _load_part(part, mine + part.removed, shared, f"{stem}-{n}", setup)
+        found = _load_part(part, mine + part.removed, shared, (source, f"{stem}-{n}"), setup)
         speech, secs, rows, issues = found
         where = f"part {n}: " if len(parts) > 1 else ""
         problems += [_problem(source, sev, where + msg) for sev, msg in issues]
@@ -443,11 +447,12 @@ def _part_at(parts: list, offset: int) -> int:
     return index
 
 
-def _load_part(part, removals: list, shared: list, speech_id: str, setup: dict) -> tuple:
+def _load_part(part, removals: list, shared: list, names: tuple, setup: dict) -> tuple:
     """Return (speech row or None, section rows, removed rows, [(severity, message)])."""
     from jianghua.metadata import extract_metadata, split_header
     from jianghua.structure import check_structure, find_sections
 
+    source, speech_id = names
     header, offset = split_header(part.text, setup["rules"])
     body = part.text[offset:].strip()
     rows = [{"speech_id": speech_id, "kind": r["kind"], "text": r["text"]} for r in removals]
@@ -458,8 +463,11 @@ def _load_part(part, removals: list, shared: list, speech_id: str, setup: dict) 
         for row in rows:
             row["speech_id"] = pd.NA
         return None, [], rows, [("warning", f"{reason}: not loaded as a speech")]
-    context = [r["text"] for r in shared + removals if r["kind"] in CONTEXT_KINDS]
-    meta = extract_metadata(header, body, context, setup["rules"])
+    dating = [r for r in shared + removals if r["kind"] in CONTEXT_KINDS]
+    # lines removed after the part's last line: a written speech's signature date
+    closing = [r["text"] for r in dating if r.get("offset", -1) >= part.end]
+    context = [r["text"] for r in dating if r.get("offset", -1) < part.end]
+    meta = extract_metadata(header, body, context, setup["rules"], closing, Path(source).stem)
     found = find_sections(body)
     issues = [("warning", message) for message in check_structure(body, found)]
     secs = [{"speech_id": speech_id, **{k: s[k] for k in SECTION_COLUMNS[1:]}} for s in found]
@@ -472,7 +480,8 @@ def _assemble(speeches, sections, removed, problems, root) -> Corpus:
     df = pd.DataFrame(speeches, columns=SPEECH_COLUMNS)
     for name in ("date", "published"):
         df[name] = pd.to_datetime(df[name])
-    for name in ("title", "speaker", "occasion", "level", "place", "duplicate_of"):
+    text = ("title", "speaker", "role", "occasion", "level", "place", "duplicate_of")
+    for name in (*text, "date_precision"):
         df[name] = _with_na(df[name])
     df["n_chars"] = df["n_chars"].astype("int64")
     df["part"] = df["part"].astype("int64")

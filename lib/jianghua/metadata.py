@@ -13,8 +13,9 @@ from jianghua import config
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 LEVELS = ("国家", "省", "地区", "市", "县", "区", "乡镇")
-FIELDS = ("title", "speaker", "date", "published", "occasion", "level", "place")
+FIELDS = ("title", "speaker", "role", "date", "published", "occasion", "level", "place")
 DATE_FIELDS = ("date", "published")
+PRECISIONS = ("day", "month")
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９／－．：（）", "0123456789/-.:()")
 _CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")}
@@ -24,7 +25,17 @@ _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"),
     re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)"),
     re.compile(rf"([{_CN}Oo0]{{4}})\s*年\s*([{_CN}]{{1,3}})\s*月\s*([{_CN}]{{1,3}})\s*[日号]"),
+    # mixed forms such as 2019年三月十五日
+    re.compile(
+        rf"(?<!\d)(\d{{4}}|[{_CN}Oo0]{{4}})\s*年\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*月"
+        rf"\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*[日号]"
+    ),
 )
+# a line that is only a year and month: 2019年3月, （二〇一九年三月）
+_MONTH_ONLY = re.compile(
+    rf"[(（\s—-]*(\d{{4}}|[{_CN}Oo0]{{4}})\s*年\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*月份?[)）\s]*"
+)
+_BRACKETED = re.compile(r"[(（【\[][^()（）【】\[\]]*[)）】\]]")
 _DASH_DATE = re.compile(rf"——(?=\s*(?:\d{{4}}|[{_CN}Oo0]{{4}})\s*年)")
 _DATE_PAREN = re.compile(r"[(（][^()（）]{6,24}[)）]")
 _PUBLISH = re.compile(
@@ -39,6 +50,9 @@ _CHAPTER = re.compile(r"^第[一二三四五六七八九十百\d]+篇\s*[:：]?\
 _SPEECH_WORDS = "讲话|发言|报告|致辞|总结讲话|动员讲话|主持词|主持讲话|讲演|演讲"
 _OCCASION_TITLE = re.compile(rf"在(.+)上的?(?:{_SPEECH_WORDS})")
 _OCCASION_LINE = re.compile(r"在(.+)上\s*$")
+_OCCASION_FULL = re.compile(rf"在.+上的?(?:{_SPEECH_WORDS})\s*$")
+# a title line ending in a joining word (暨, 关于, 的 …) goes on on the next line
+_TITLE_BREAK = re.compile(r"(?:暨|和|与|及|以及|并|的|之|、|关于|在|对|同|为|以)$")
 _OCCASION_BODY = re.compile(
     r"(?:召开|这次|今天的?|本次)(全[区县市省国][^,，。;；、:：“”\s]{2,24}?(?:大会|会议))"
 )
@@ -46,6 +60,7 @@ _CONGRESS = re.compile(r"([省市县区])(?:第[一二三四五六七八九十]+
 _NOT_NAME_CHARS = set("的了在是与及之讲话会议报告年月日")
 _ADDRESS_CHAIN = re.compile(r"(?:(?:尊敬的|亲爱的|各位)[^、,，:：]{0,12}[、,，])+$")
 MAX_HEADER_LINES = 8
+SIGNATURE_LINES = 3  # a signature block: the issuing body, a name, the date
 MAX_HEADER_CHARS = 90
 
 
@@ -59,6 +74,11 @@ class Rules:
     not_names: frozenset
     surnames: frozenset
     compound_surnames: frozenset
+    title_tags: tuple
+    role_endings: tuple
+    role_units: dict
+    role_organs: tuple
+    zones: tuple
     places: dict  # kind -> {short name: [full names]}
     ambiguous: frozenset
     cache: dict = field(default_factory=dict, compare=False, repr=False)  # level -> candidates
@@ -107,6 +127,11 @@ def _load_rules(corpus_path: str) -> Rules:
         not_names=frozenset(rules["not_names"]),
         surnames=frozenset(rules["surnames"]),
         compound_surnames=frozenset(rules["compound_surnames"]),
+        title_tags=tuple(sorted(rules.get("title_tags") or [], key=len, reverse=True)),
+        role_endings=tuple(rules.get("role_endings") or []),
+        role_units=rules.get("role_units") or {},
+        role_organs=tuple(rules.get("role_organs") or []),
+        zones=tuple(rules.get("zones") or []),
         places={k: places.get(k) or {} for k in ("province", "prefecture", "county")},
         ambiguous=frozenset(places.get("ambiguous") or []),
     )
@@ -171,6 +196,43 @@ def parse_date(text) -> pd.Timestamp:
     return find_date(text)[0]
 
 
+_COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)(\d\d)(\d\d)(?!\d)")
+
+
+def date_in_name(name: str) -> pd.Timestamp:
+    """Return the date written in a file name (2019-03-15 讲话, 20190315_讲话), else NaT."""
+    stamp = parse_date(name)
+    if not pd.isna(stamp):
+        return stamp
+    for m in _COMPACT_DATE.finditer(str(name)):
+        year, month, day = (int(g) for g in m.groups())
+        if _valid_date(year, month, day):
+            return pd.Timestamp(year, month, day)
+    return pd.NaT
+
+
+def month_date(text) -> pd.Timestamp:
+    """Return the first day of the month when text is only a year and month, else NaT."""
+    m = _MONTH_ONLY.fullmatch(str(text).strip().translate(_FULLWIDTH))
+    if not m:
+        return pd.NaT
+    year, month = (_cn_number(g.replace(" ", "")) for g in m.groups())
+    return pd.Timestamp(year, month, 1) if _valid_date(year, month, 1) else pd.NaT
+
+
+def parse_date_precision(text) -> tuple:
+    """Return (date, "day"), (first of the month, "month") for 2019年3月, else (NaT, None)."""
+    stamp = parse_date(text)
+    if not pd.isna(stamp):
+        return stamp, "day"
+    stamp = (
+        pd.NaT
+        if text is None or (not isinstance(text, str) and pd.isna(text))
+        else month_date(text)
+    )
+    return (stamp, "month") if not pd.isna(stamp) else (pd.NaT, None)
+
+
 # ---------------------------------------------------------------- header
 
 
@@ -190,9 +252,20 @@ def is_name(text: str, rules: Rules | None = None) -> bool:
         return bool(re.fullmatch(rf"[{HAN}]+(?:[·•][{HAN}]+)+", text)) and len(text) <= 15
     if not re.fullmatch(rf"[{HAN}]{{2,4}}", text) or text in rules.not_names:
         return False
+    if is_role(text, rules):
+        return False  # 区委书记: 区 is a surname, but this is a post
     if _NOT_NAME_CHARS & set(text):
         return False
     return text[:2] in rules.compound_surnames or text[0] in rules.surnames
+
+
+def is_role(text: str, rules: Rules | None = None) -> bool:
+    """Return True when text names a post (区委书记, 市委常委、组织部部长), not a person."""
+    rules = rules or load_rules()
+    text = text.strip()
+    if not re.fullmatch(rf"[{HAN}、，, ]{{2,30}}", text) or re.search(_SPEECH_WORDS, text):
+        return False
+    return text.endswith(rules.role_endings) and not re.search("[的在了]", text)
 
 
 def _salutation_at(line: str, rules: Rules) -> int:
@@ -253,7 +326,7 @@ def split_header(part_text: str, rules: Rules | None = None) -> tuple[list[str],
             header += _pieces(stripped[:at])
             offset = lead + at
             break
-        if raw_lines >= MAX_HEADER_LINES or not _header_like(stripped):
+        if raw_lines >= MAX_HEADER_LINES or not _header_like(_untagged(stripped, rules)):
             offset = lead
             break
         header += _pieces(stripped)
@@ -290,7 +363,23 @@ def _speaker_in_line(line: str, rules: Rules) -> tuple:
         name = re.sub(r"同志$", "", _squeeze(m.group(2).strip()))
         if is_name(name, rules):
             return name, m.group(1).strip()
+    m = re.fullmatch(rf"([{HAN}·•]{{2,15}}?)(?:同志)?\s*[(（]([^()（）]{{2,30}})[)）]", text)
+    if m and is_name(m.group(1), rules) and is_role(m.group(2), rules):
+        return m.group(1), m.group(2).strip()  # 张三(区委书记)
     return None, None
+
+
+def _speaker(lines: list[str], title: str | None, rules: Rules) -> tuple:
+    """Return (name, role) from the speaker line (with a role line next to it) or the title."""
+    for i, line in enumerate(lines):
+        name, role = _speaker_in_line(line, rules)
+        if not name:
+            continue
+        # 区委书记 / 张三: the post may stand on a line of its own, above or below the name
+        near = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines)]
+        role = role or next((x for x in near if is_role(x, rules)), None)
+        return name, role
+    return _speaker_in_title(title, rules) if title else (None, None)
 
 
 def _speaker_in_title(title: str, rules: Rules) -> tuple:
@@ -309,25 +398,57 @@ def _speaker_in_title(title: str, rules: Rules) -> tuple:
     return None, None
 
 
+def _untagged(line: str, rules: Rules) -> str:
+    """Return a title line without a web tag before it (重磅!, 【讲话】) or 全文 after it."""
+    line = line.strip()
+    tags = "|".join(map(re.escape, rules.title_tags))
+    line = re.sub(rf"^(?:【[^】]{{1,12}}】|(?:{tags})\s*[!！:：|丨｜]+)\s*", "", line)
+    return re.sub(r"\s*[(（【\[]\s*(?:附|讲话|发言)?全文\s*[)）】\]]$", "", line)
+
+
+def _title_candidate(line: str, rules: Rules) -> bool:
+    """Return True for a header line that can be (part of) the title."""
+    if not line or _is_meta(line) or is_role(line, rules) or _speaker_in_line(line, rules)[0]:
+        return False
+    if _BRACKETED.fullmatch(line) or not pd.isna(month_date(line)):
+        return False  # (2019年3月), (根据录音整理): a date or a note, never the title
+    return pd.isna(parse_date(line)) or not (line.startswith("——") or len(_without_dates(line)) < 2)
+
+
+def _continues(first: str, second: str) -> bool:
+    """Return True when second completes a title that first breaks off (在… / …大会上的讲话)."""
+    if second.startswith(("——", "在")) or _SENTENCE_END.search(first[-1:]):
+        return False
+    if _TITLE_BREAK.search(first):
+        return True
+    whole = (first + second).split("——")[-1]
+    alone = first.split("——")[-1]
+    return bool(_OCCASION_FULL.match(whole)) and not _OCCASION_TITLE.search(alone)
+
+
 def _title(lines: list[str], rules: Rules) -> str | None:
     """Return the speech title: the article title (last title line), with its ——subtitle."""
-    titles = []
+    titles, joinable = [], False
     for line in lines:
-        line = _CHAPTER.sub("", line.strip())
-        if not line or _is_meta(line) or _speaker_in_line(line, rules)[0]:
-            continue
-        if not pd.isna(parse_date(line)) and (
-            line.startswith("——") or len(_without_dates(line)) < 2
-        ):
+        line = _CHAPTER.sub("", _untagged(line, rules))
+        if not _title_candidate(line, rules):
+            joinable = False
             continue
         if line.startswith("——") and titles:
             titles[-1] = titles[-1] + line
-        elif line.strip("—") not in titles:
+        elif joinable and _continues(titles[-1], line):
+            titles[-1] = titles[-1] + line  # a title broken over two lines
+        elif line.strip("—") in titles:
+            joinable = False
+            continue
+        else:
             titles.append(line.strip("—"))
+        joinable = True
     if not titles:
         return None
     with_sub = [t for t in titles if "——" in t.strip("—")]
-    return (with_sub or titles)[-1]
+    speech = [t for t in titles if re.search(_SPEECH_WORDS, t)]
+    return (with_sub or speech or titles)[-1]
 
 
 def _occasion(title: str | None, lines: list[str], body: str) -> str | None:
@@ -359,12 +480,20 @@ def _first_date(lines) -> pd.Timestamp:
 
 
 def _role_level(role: str | None, rules: Rules) -> str | None:
-    """Return the level implied by a speaker's role (省长 -> 省), longest role word first."""
+    """Return the level implied by a speaker's role (省长 -> 省; 市委常委 -> 市), else None."""
     if not role:
         return None
     for word in sorted(rules.roles, key=len, reverse=True):
         if word in role:
             return rules.roles[word]
+    longest = functools.partial(sorted, key=len, reverse=True)
+    units = "|".join(map(re.escape, longest(rules.role_units)))
+    organs = "|".join(map(re.escape, longest(rules.role_organs)))
+    if not units or not organs:
+        return None
+    for m in re.finditer(rf"({units})(?:{organs})", role):
+        if not role[: m.end(1)].endswith(rules.zones):
+            return rules.role_units[m.group(1)]
     return None
 
 
@@ -397,8 +526,6 @@ def level_scores(body: str, rules: Rules | None = None) -> dict:
     if _prefecture_context(body):
         scores["地区"] += scores["区"]
         scores["区"] = 0
-    elif not any(cue in body for cue in ("地委", "行署", "地直")):
-        scores["地区"] = 0
     return scores
 
 
@@ -503,34 +630,71 @@ def _place(weighted_texts, level, rules: Rules) -> str | None:
 # ---------------------------------------------------------------- public
 
 
-def extract_metadata(header_lines, body: str, context=(), rules: Rules | None = None) -> dict:
-    """Return title, speaker, date, published, occasion, level and place for one speech."""
+def _date_only(line: str) -> tuple:
+    """Return (date, precision) when a line holds nothing but a date, else (NaT, None)."""
+    line = line.strip()
+    date, precision = parse_date_precision(line)
+    if precision == "month" or (not pd.isna(date) and len(_without_dates(line).strip("—- ")) < 2):
+        return date, precision
+    return pd.NaT, None
+
+
+def _date_lines(body: str, rules: Rules) -> list[str]:
+    """Return the date-only lines above the salutation near the top of a body."""
+    found = []
+    for line in body.lstrip().split("\n")[: MAX_HEADER_LINES + 2]:
+        if _salutation_at(line.strip(), rules) == 0:
+            break
+        # an editor's lead can come first, then the speech's own title, speaker and date
+        if not pd.isna(_date_only(line)[0]):
+            found.append(line)
+    return found
+
+
+def _speech_date(lines: list[str], body: str, rules: Rules, closing=(), name=None) -> tuple:
+    """Return (date, precision): header, top of the body, signature at the end, file name."""
+    date = _first_date(lines)
+    if not pd.isna(date):
+        return date, "day"
+    m = _DATE_PAREN.match(body.lstrip())
+    for line in [*lines, *([m.group()] if m else []), *_date_lines(body, rules)]:
+        date, precision = parse_date_precision(line)
+        if not pd.isna(date):
+            return date, precision
+    # 中共某某区委 / 2019年3月15日 under a written speech: its date, not a web publish date
+    for line in [*closing, *body.rstrip().split("\n")[-SIGNATURE_LINES:]]:
+        date, precision = _date_only(str(line))
+        if not pd.isna(date):
+            return date, precision
+    date = date_in_name(name) if name else pd.NaT
+    return (date, "day") if not pd.isna(date) else (pd.NaT, None)
+
+
+def extract_metadata(
+    header_lines, body: str, context=(), rules: Rules | None = None, closing=(), name=None
+) -> dict:
+    """Return title, speaker, role, date, published, occasion, level, place and date precision."""
+    # context: removed publish lines and covers; closing: those removed after the speech's
+    # last line (a bare date there is its signature date); name: the file name
     rules = rules or load_rules()
     lines = [str(x).strip() for x in header_lines if str(x).strip()]
     plain = [x for x in lines if not _is_meta(x)]
     title = _title(lines, rules)
-    speaker, role = None, None
-    for line in plain:
-        speaker, role = _speaker_in_line(line, rules)
-        if speaker:
-            break
-    if not speaker and title:
-        speaker, role = _speaker_in_title(title, rules)
+    speaker, role = _speaker(plain, title, rules)
     if speaker and title:
         # 徐文泊在全区三级干部大会上的讲话: the name is kept in speaker, not in the title
         title = re.sub(rf"(^|——){re.escape(speaker)}(?:同志)?(?=在)", r"\1", title)
-    date = _first_date(plain)
-    if pd.isna(date):
-        m = _DATE_PAREN.match(body.lstrip())
-        date = parse_date(m.group()) if m else pd.NaT
-    published = _first_date([x for x in lines if _PUBLISH.search(x)] + [str(c) for c in context])
+    closing = [str(c) for c in closing]
+    date, precision = _speech_date(plain, body, rules, closing, name)
+    publish = [x for x in lines if _PUBLISH.search(x)] + [str(c) for c in context]
+    published = _first_date(publish + [c for c in closing if pd.isna(_date_only(c)[0])])
     occasion = _occasion(title, plain, body)
     level = _level(title, occasion, role, body, rules)
     header_text = "\n".join(lines)
-    weighted = [(header_text, 5), ("\n".join(map(str, context)), 3), (body, 1)]
+    weighted = [(header_text, 5), ("\n".join(map(str, [*context, *closing])), 3), (body, 1)]
     place = _place(weighted, level, rules)
-    out = dict(title=title, speaker=speaker, date=date, published=published)
-    out.update(occasion=occasion, level=level, place=place)
+    out = dict(title=title, speaker=speaker, role=role, date=date, published=published)
+    out.update(occasion=occasion, level=level, place=place, date_precision=precision)
     return {k: (pd.NA if v is None else v) for k, v in out.items()}
 
 
@@ -552,7 +716,8 @@ def _read_csv_text(path: Path) -> str:
 def _override_value(column: str, value: str, speech_id: str, problems: list, source: str):
     """Return the typed override for one cell, or None (with a problem row) when it is unusable."""
     if column in DATE_FIELDS:
-        stamp = parse_date(value)
+        # a speech may be dated to the month (2019年3月); a publication date is always a day
+        stamp = parse_date_precision(value)[0] if column == "date" else parse_date(value)
         if pd.isna(stamp):
             problems.append(_problem(source, f"{speech_id}: {column} '{value}' is not a date"))
             return None
@@ -606,4 +771,7 @@ def apply_overrides(speeches: pd.DataFrame, path) -> tuple[pd.DataFrame, list[di
                     out[column].astype("object") if column not in DATE_FIELDS else out[column]
                 )
                 out.at[index[sid], column] = typed
+                if column == "date" and "date_precision" in out:
+                    out["date_precision"] = out["date_precision"].astype("object")
+                    out.at[index[sid], "date_precision"] = parse_date_precision(value)[1]
     return out, problems

@@ -15,6 +15,13 @@ _MARKER = re.compile(r"^(第[一二三四五六七八九十百零〇\d]+篇)\s*[
 _SPEECH_TITLE = re.compile(
     r"(讲话|发言|致辞|讲话稿|报告|总结|主持词|演讲|讲演|动员|提纲)([(（][^()（）]{4,20}[)）])?$"
 )
+# 一、张三同志在全区大会上的讲话: a compilation's numbered list of speeches, not a section
+_NUMBER = re.compile(
+    r"^(?:[一二三四五六七八九十百]+[、.．]|\d{1,3}[、.．]|[(（][一二三四五六七八九十百\d]+[)）])\s*"
+)
+_NUMBERED_TITLE = re.compile(
+    r"在.{2,50}上的?\S{0,4}?(讲话|发言|致辞|讲话稿|报告|总结|主持词|演讲|讲演)([(（][^()（）]{4,20}[)）])?$"
+)
 _SALUTATION = re.compile(r"^(同志们|各位(代表|领导|委员|来宾|同志)|尊敬的)")
 _SENTENCE = re.compile(r"[。!?！？;；]")
 FRONT_LINES = 8  # cover, title echo and speaker lines sit within the first lines of a part
@@ -75,6 +82,13 @@ def _part_starts(lines: list[str]) -> list[int]:
             first = i
             while first > 0 and _is_title(lines[first - 1]):
                 first -= 1
+            if (
+                first > 0
+                and lines[first].strip().startswith("——")
+                and lines[first - 1].strip()
+                and _is_front(lines[first - 1].strip())
+            ):
+                first -= 1  # 凝心聚力抓落实 / ——在…上的讲话: the main title opens the part
             starts.append(first)
             since = 0
         since += len(line)
@@ -97,8 +111,15 @@ def _is_title(line: str) -> bool:
         0 < len(line) <= TITLE_MAX_CHARS
         and not _SENTENCE.search(line)
         and _SPEECH_TITLE.search(line) is not None
-        and not HEADING_START.match(line)
+        and (not HEADING_START.match(line) or _numbering(line) is not None)
     )
+
+
+def _numbering(line: str) -> str | None:
+    """Return the number opening a numbered speech title (一、 of 一、…在…上的讲话), else None."""
+    line = line.strip()
+    m = _NUMBER.match(line)
+    return m.group(0) if m and _NUMBERED_TITLE.search(line[m.end() :]) else None
 
 
 def _salutation_follows(lines: list[str], i: int) -> bool:
@@ -118,6 +139,10 @@ def _front_matter(chunk: list[str], covers: list) -> tuple[list[str], list[dict]
         removed.append({"kind": "header", "text": m.group(1)})
         lines[marker] = m.group(2).strip()
     title_at = marker if marker is not None else 0
+    number = _numbering(lines[title_at]) if _is_title(lines[title_at]) else None
+    if number:
+        removed.append({"kind": "header", "text": number.strip()})
+        lines[title_at] = lines[title_at].strip()[len(number) :]
     title = _key(lines[title_at])
     echo = next(
         (
