@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from jianghua import config
 from jianghua.clean import clean_text, load_clutter
@@ -223,3 +224,53 @@ def test_stray_spaces_in_paragraphs_are_closed_but_titles_keep_theirs():
     assert ("spacing", "雪 灾") in _pairs(removed)
     text, _ = clean_text(_seed("000"))
     assert "用心执行谋发展 聚力突破求跨越" in text
+
+
+# ------------------------------------------------------------ speech files of other shapes
+
+BODY = [
+    "同志们：",
+    "今天，区委召开全区作风建设大会，主要任务是深入贯彻落实上级关于加强作风建设的部署要求，"
+    "总结去年以来全区作风建设工作，安排部署今年的重点任务。",
+    "一、提高政治站位，充分认识作风建设的重要性和紧迫性",
+    "作风建设永远在路上。党的十八大以来，以习近平同志为核心的党中央从制定和落实中央八项规定破题，"
+    "以上率下、以身作则，推动党风政风社风民风持续好转。",
+    "同志们，作风建设关系人心向背，关系事业成败。让我们以更加务实的作风，奋力开创新局面！",
+]
+HEADER = ["在全区作风建设大会上的讲话", "区委书记 张三"]
+
+
+def _load(tmp_path, text: str):
+    """Return the single speech row load_corpus makes of text saved as a file."""
+    from jianghua import load_corpus
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "speech.txt").write_text(text, encoding="utf-8")
+    corpus = load_corpus(folder)
+    (row,) = corpus.speeches.itertuples()
+    return row, corpus.removed
+
+
+@pytest.mark.parametrize(
+    "line", ["2019年3月15日", "2019.3.15", "2019/03/15", "2019-3-15", "（2019年3月15日 星期五）"]
+)
+def test_a_bare_date_under_the_speaker_is_the_speech_date(tmp_path, line):
+    text = "\n".join([*HEADER, line, *BODY])
+    assert clean_text(text) == (text, [])
+    row, _ = _load(tmp_path, text)
+    assert (row.speaker, row.date) == ("张三", pd.Timestamp("2019-03-15"))
+    assert pd.isna(row.published)
+
+
+def test_a_bare_date_beside_page_clutter_is_a_publish_line():
+    text = "\n".join(["首页 > 领导讲话 > 正文", HEADER[0], "2019-03-16", "来源:区委办公室", *BODY])
+    cleaned, removed = clean_text(text)
+    assert _pairs(removed) == [
+        ("breadcrumb", "首页 > 领导讲话 > 正文"),
+        ("publish line", "2019-03-16"),
+        ("publish line", "来源:区委办公室"),
+    ]
+    assert cleaned.split("\n")[:2] == [HEADER[0], "同志们："]
+    stamped = "\n".join([HEADER[0], "2019-03-16 20:30", *BODY])
+    assert _pairs(clean_text(stamped)[1]) == [("publish line", "2019-03-16 20:30")]

@@ -14,7 +14,7 @@ from pathlib import Path
 from jianghua import config
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
-SCOPES = ("line", "inline", "tail", "cover")
+SCOPES = ("line", "inline", "tail", "beside", "cover")
 # a line longer than this, or with more sentences, is speech: patterns may only cut inside it
 LINE_MAX_CHARS = 200
 LINE_MAX_SENTENCES = 2
@@ -100,6 +100,7 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     _remove_lines(lines, by_scope["line"], removed)
     _remove_tails(lines, by_scope["tail"], removed)
     _remove_footer_titles(lines, removed)
+    _remove_beside(lines, by_scope["beside"], removed)
     _remove_page_numbers(lines, removed)
     _close_spaced_chars(lines, removed)
     _close_stray_spaces(lines, removed)
@@ -192,6 +193,34 @@ def _remove_footer_titles(lines, removed):
             removed.append({"kind": "disclaimer", "text": line, "line": i})
             lines[i] = None
             footer.add(i)
+
+
+def _remove_beside(lines, patterns, removed):
+    """Drop short lines a beside pattern matches when a neighbouring line went as clutter."""
+    gone = {r["line"] for r in removed if lines[r["line"]] is None}
+    changed = True
+    while changed:  # a removal can make the next line's neighbour clutter too
+        changed = False
+        for i, line in enumerate(lines):
+            if line is None or not _short(line) or not _dropped_beside(lines, gone, i):
+                continue
+            pattern = next((p for p in patterns if p.regex.search(line)), None)
+            if pattern is not None:
+                removed.append({"kind": pattern.kind, "text": line, "line": i})
+                lines[i] = None
+                gone.add(i)
+                changed = True
+
+
+def _dropped_beside(lines, gone, i) -> bool:
+    """Return True when the nearest non-blank line above or below line i was dropped."""
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(lines) and lines[j] is None and j not in gone:
+            j += step
+        if j in gone:
+            return True
+    return False
 
 
 def _remove_page_numbers(lines, removed):
