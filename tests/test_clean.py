@@ -274,3 +274,33 @@ def test_a_bare_date_beside_page_clutter_is_a_publish_line():
     assert cleaned.split("\n")[:2] == [HEADER[0], "同志们："]
     stamped = "\n".join([HEADER[0], "2019-03-16 20:30", *BODY])
     assert _pairs(clean_text(stamped)[1]) == [("publish line", "2019-03-16 20:30")]
+
+
+@pytest.mark.parametrize(
+    "footer", ["- {} -", "—{}—", "第{}页 共3页", "第 {} 页", "{}/3", "Page {}"]
+)
+def test_pdf_page_footers_go_and_the_cut_sentence_is_joined(footer):
+    pages = [footer.format(n) for n in (1, 2, 3)]
+    lines = [*HEADER, BODY[0], BODY[1][:30], pages[0], BODY[1][30:], BODY[2], pages[1]]
+    cut = BODY[3].index("、以身作则")  # a page may begin with a comma
+    lines += [BODY[3][:cut], pages[2], BODY[3][cut:], BODY[4]]
+    text, removed = clean_text("\n".join(lines))
+    assert _pairs(removed) == [("page number", page) for page in pages]
+    # the heading before page 2 stays on its own line
+    assert text == "\n".join([*HEADER, *BODY])
+
+
+def test_inline_page_footers_go_and_the_word_is_joined():
+    text, removed = clean_text("推动党风政 第2页 共5页 风社风民风持续好转，作风建设永远在路上。")
+    assert text == "推动党风政风社风民风持续好转，作风建设永远在路上。"
+    assert _pairs(removed) == [("page number", "第2页 共5页")]
+
+
+def test_page_numbers_on_lines_of_their_own_follow_the_page_sequence():
+    first, second = BODY[1] + BODY[3] + BODY[1], BODY[3] + BODY[1] + BODY[3]
+    lines = [BODY[0], first[:200], "2", first[200:], second[:160], "3", second[160:], BODY[4]]
+    text, removed = clean_text("\n".join(lines))
+    assert _pairs(removed) == [("page number", "2"), ("page number", "3")]
+    assert text == "\n".join([BODY[0], first, second, BODY[4]])
+    listed = "工作要求如下:\n1\n提高认识,统一思想。\n2\n加强领导,落实责任。"
+    assert clean_text(listed) == (listed, [])

@@ -20,6 +20,8 @@ LINE_MAX_CHARS = 200
 LINE_MAX_SENTENCES = 2
 TAIL_ITEM_MAX_CHARS = 60
 FOOTER_KINDS = {"disclaimer", "url", "related links"}
+# removed lines of this kind were page breaks: the sentence on either side is joined back
+PAGE_KIND = "page number"
 
 _SENTENCE_END = re.compile(r"[。!?！？]")
 _PAGE_NUMBER = re.compile(
@@ -27,6 +29,7 @@ _PAGE_NUMBER = re.compile(
     rf"|(?<=[,，、。;；:：!?！？])[ ]*(\d{{1,3}})[ ]+(?=[{CJK}])"  # 措施,10 充分
     rf"|^(\d{{1,3}})[ ]+(?=[{CJK}])"  # line start
     rf"|(?<=[{CJK}。])[ ]+(\d{{1,3}})$"  # line end
+    r"|^(\d{1,3})$"  # a line of its own
 )
 # a page sequence may skip pages that began with a new paragraph
 PAGE_MAX_STEP = 3
@@ -45,6 +48,8 @@ _GLUED_HEADING = re.compile(
     rf"([^。!?！？ ]{{2,40}}) (?=[{CJK}“])"
 )
 _BODY_START = re.compile(rf"^[{CJK}“‘《]")
+_CLAUSE_START = re.compile(r"^[,，、;；.。!！?？)）”’》]")
+_CUT_END = re.compile(rf"[{CJK}\d,，、“‘《(（]$")
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,8 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     _close_spaced_chars(lines, removed)
     _close_stray_spaces(lines, removed)
     _flag_redactions(lines, removed)
-    out, where = _assemble(lines)
+    breaks = {r["line"] for r in removed if r["kind"] == PAGE_KIND and lines[r["line"]] is None}
+    out, where = _assemble(lines, breaks)
     starts = [0]
     for line in out:
         starts.append(starts[-1] + len(line) + 1)
@@ -234,7 +240,7 @@ def _remove_page_numbers(lines, removed):
     keep = _rising_run([f[3] for f in found], [f[5] for f in found])
     if len(keep) < 2:
         return
-    removed += [{"kind": "page number", "text": found[n][4], "line": found[n][0]} for n in keep]
+    removed += [{"kind": PAGE_KIND, "text": found[n][4], "line": found[n][0]} for n in keep]
     for n in sorted(keep, reverse=True):  # right to left so earlier offsets stay valid
         i, start, end = found[n][:3]
         lines[i] = _cut(lines[i], start, end) or None
@@ -298,7 +304,7 @@ def _flag_redactions(lines, removed):
             removed.append({"kind": "redaction", "text": m.group(0), "line": i})
 
 
-def _assemble(lines):
+def _assemble(lines, breaks=frozenset()):
     """Return (output lines, map from input line index to output line index)."""
     out: list[str] = []
     where = [0] * (len(lines) + 1)
@@ -307,7 +313,8 @@ def _assemble(lines):
         pending.append(i)
         if line is None:
             continue
-        if out and _broken(out[-1], line):
+        page_break = not breaks.isdisjoint(pending)
+        if out and (_continues(out[-1], line) if page_break else _broken(out[-1], line)):
             first = len(out) - 1
             out[-1] += line
         else:
@@ -323,6 +330,20 @@ def _assemble(lines):
     for k in pending:
         where[k] = len(out)
     return out, where
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Return True when `line` carries on the sentence a page break cut off in `previous`."""
+    if HEADING_START.match(line) or line.startswith(("同志们", "各位")):
+        return False
+    if _CLAUSE_START.match(line):  # no paragraph opens with 、 or ，
+        return True
+    return (
+        _CUT_END.search(previous) is not None
+        and re.search(r"[,，、。;；]", previous) is not None
+        and not (HEADING_START.match(previous) and not _SENTENCE_END.search(previous))
+        and _BODY_START.match(line) is not None
+    )
 
 
 def _broken(previous: str, line: str) -> bool:
