@@ -304,3 +304,68 @@ def test_page_numbers_on_lines_of_their_own_follow_the_page_sequence():
     assert text == "\n".join([BODY[0], first, second, BODY[4]])
     listed = "工作要求如下:\n1\n提高认识,统一思想。\n2\n加强领导,落实责任。"
     assert clean_text(listed) == (listed, [])
+
+
+def test_a_short_line_repeated_through_the_text_is_a_watermark():
+    mark = "内部资料 注意保存"
+    lines = [*HEADER, BODY[0], mark, BODY[1], BODY[2], mark, BODY[3], mark, BODY[4]]
+    text, removed = clean_text("\n".join(lines))
+    assert _pairs(removed) == [("watermark", mark)] * 3
+    assert text == "\n".join([*HEADER, *BODY])
+
+
+def test_a_speaker_line_repeated_in_a_compilation_stays():
+    speech = [HEADER[0], HEADER[1], "（2019年3月15日）", *BODY]
+    text = "\n".join(speech * 3)
+    assert clean_text(text) == (text, [])
+
+
+def test_site_watermark_sentences_are_cut_out_of_the_paragraph():
+    paragraph = BODY[3] + "本文来源于好范文网，转载请保留出处。" + BODY[1]
+    text, removed = clean_text(paragraph)
+    assert text == BODY[3] + BODY[1]
+    assert _pairs(removed) == [("watermark", "本文来源于好范文网，转载请保留出处。")]
+    text, removed = clean_text(BODY[1] + "更多精彩内容请访问我们的网站。")
+    assert (text, _pairs(removed)) == (BODY[1], [("watermark", "更多精彩内容请访问我们的网站。")])
+
+
+def test_notes_around_the_speech_are_recorded_not_counted(tmp_path):
+    header = [*HEADER, "（2019年3月15日）", "（根据录音整理，未经本人审阅）"]
+    tail = ["（此件发至县处级）", "（作者系某某区委书记）", "原标题：锤炼过硬作风 推动高质量发展"]
+    row, removed = _load(tmp_path, "\n".join([*header, *BODY, *tail]))
+    assert (row.title, row.speaker, row.date) == (HEADER[0], "张三", pd.Timestamp("2019-03-15"))
+    assert row.text == "\n".join(BODY)
+    notes = removed[removed.kind != "header"]
+    assert list(zip(notes.kind, notes.text, strict=True)) == [
+        ("recording note", "（根据录音整理，未经本人审阅）"),
+        ("distribution note", "（此件发至县处级）"),
+        ("byline", "（作者系某某区委书记）"),
+        ("publish line", "原标题：锤炼过硬作风 推动高质量发展"),
+    ]
+
+
+def test_an_editors_note_above_the_title_is_removed(tmp_path):
+    note = (
+        "编者按：3月15日，区委召开全区作风建设大会，区委书记张三同志出席会议并作重要讲话。"
+        "会议总结了去年的工作。现将讲话全文刊发，请各单位认真学习贯彻。"
+    )
+    row, removed = _load(tmp_path, "\n".join([note, *HEADER, "2019年3月15日", *BODY]))
+    assert (row.title, row.speaker, row.date) == (HEADER[0], "张三", pd.Timestamp("2019-03-15"))
+    assert row.text == "\n".join(BODY)
+    assert ("editor's note", note) in list(zip(removed.kind, removed.text, strict=True))
+
+
+def test_wechat_article_furniture_is_removed(tmp_path):
+    top = [
+        "重磅！区委书记张三在全区作风建设大会上的讲话（全文）",
+        "点击上方蓝字关注我们",
+        "3月15日，全区作风建设大会召开。区委书记张三出席会议并讲话。现将讲话全文刊发如下。",
+    ]
+    bottom = ["长按识别二维码 关注我们", "点个在看，你最好看", "阅读原文", "关注该公众号"]
+    row, removed = _load(tmp_path, "\n".join([*top, *HEADER, "（2019年3月15日）", *BODY, *bottom]))
+    assert (row.title, row.speaker, row.date) == (HEADER[0], "张三", pd.Timestamp("2019-03-15"))
+    assert row.text == "\n".join(BODY)
+    kinds = dict(zip(removed.text, removed.kind, strict=True))
+    assert kinds["重磅！"] == kinds["（全文）"] == "headline tag"
+    assert [kinds[line] for line in [top[1], *bottom]] == ["wechat"] * 5
+    assert kinds[top[2]] == "editor's note"

@@ -2,8 +2,9 @@
 
 Patterns live in data/clutter.yaml (an analyst's corpus/clutter.yaml adds to them). Besides
 the patterns, the cleaner removes page numbers that split words (using the rising page
-sequence as evidence), closes up names spaced out for layout, flags redaction marks without
-deleting them, and rejoins lines broken in the middle of a sentence.
+sequence as evidence), drops short lines repeated through the text (watermarks, running
+heads), closes up names spaced out for layout, flags redaction marks without deleting them,
+and rejoins lines broken in the middle of a sentence or by a page footer.
 """
 
 import re
@@ -14,12 +15,14 @@ from pathlib import Path
 from jianghua import config
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
-SCOPES = ("line", "inline", "tail", "beside", "cover")
+SCOPES = ("line", "paragraph", "inline", "tail", "beside", "cover")
 # a line longer than this, or with more sentences, is speech: patterns may only cut inside it
 LINE_MAX_CHARS = 200
 LINE_MAX_SENTENCES = 2
 TAIL_ITEM_MAX_CHARS = 60
 FOOTER_KINDS = {"disclaimer", "url", "related links"}
+# the web page around a speech: a bare date next to one of these was the page's stamp
+PAGE_KINDS = {"breadcrumb", "publish line", "page control", "disclaimer", "url", "wechat"}
 # removed lines of this kind were page breaks: the sentence on either side is joined back
 PAGE_KIND = "page number"
 
@@ -48,6 +51,14 @@ _GLUED_HEADING = re.compile(
     rf"([^。!?！？ ]{{2,40}}) (?=[{CJK}“])"
 )
 _BODY_START = re.compile(rf"^[{CJK}“‘《]")
+# a line repeated this often, short and without sentence punctuation, is not the speech
+REPEAT_MIN = 3
+REPEAT_MAX_CHARS = 30
+_NOT_RUNNING = re.compile(r"[。!?！？;；:：,，、]|^[\d\W]*$")
+OPENING_MAX_CHARS = 40
+_OPENING = re.compile(
+    r"[:：]$|(讲话|发言|报告|致辞|主持词)$|\d{4}\s*[-./年]|[〇○零一二三四五六七八九]{4}年"
+)
 _CLAUSE_START = re.compile(r"^[,，、;；.。!！?？)）”’》]")
 _CUT_END = re.compile(rf"[{CJK}\d,，、“‘《(（]$")
 
@@ -103,6 +114,8 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     removed: list[dict] = []
     _remove_inline(lines, by_scope["inline"], removed)
     _remove_lines(lines, by_scope["line"], removed)
+    _remove_lines(lines, by_scope["paragraph"], removed, any_length=True)
+    _remove_repeated(lines, removed)
     _remove_tails(lines, by_scope["tail"], removed)
     _remove_footer_titles(lines, removed)
     _remove_beside(lines, by_scope["beside"], removed)
@@ -155,16 +168,47 @@ def _remove_inline(lines, patterns, removed):
         lines[i] = line or None
 
 
-def _remove_lines(lines, patterns, removed):
+def _remove_lines(lines, patterns, removed, any_length=False):
     """Drop short lines that a line pattern matches (first matching pattern names the kind)."""
     for i, line in enumerate(lines):
-        if line is None or not _short(line):
+        if line is None or not (any_length or _short(line)):
             continue
         for pattern in patterns:
             if pattern.regex.search(line):
                 removed.append({"kind": pattern.kind, "text": line, "line": i})
                 lines[i] = None
                 break
+
+
+def _remove_repeated(lines, removed):
+    """Drop a short unpunctuated line repeated through the text (a watermark or running head)."""
+    seen: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if (
+            line is not None
+            and len(line) <= REPEAT_MAX_CHARS
+            and not (_NOT_RUNNING.search(line) or _OPENING.search(line))
+            and not HEADING_START.match(line)
+        ):
+            seen.setdefault(line, []).append(i)
+    for line, where in seen.items():
+        # titles and speaker lines repeated in a compilation sit next to a title, date or salutation
+        openings = sum(_beside_opening(lines, i) for i in where)
+        if len(where) >= REPEAT_MIN and openings <= 1:
+            removed += [{"kind": "watermark", "text": line, "line": i} for i in where]
+            for i in where:
+                lines[i] = None
+
+
+def _beside_opening(lines, i) -> bool:
+    """Return True when the non-blank line before or after line i opens a speech."""
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(lines) and lines[j] is None:
+            j += step
+        if 0 <= j < len(lines) and len(lines[j]) <= OPENING_MAX_CHARS and _OPENING.search(lines[j]):
+            return True
+    return False
 
 
 def _remove_tails(lines, patterns, removed):
@@ -202,8 +246,8 @@ def _remove_footer_titles(lines, removed):
 
 
 def _remove_beside(lines, patterns, removed):
-    """Drop short lines a beside pattern matches when a neighbouring line went as clutter."""
-    gone = {r["line"] for r in removed if lines[r["line"]] is None}
+    """Drop short lines a beside pattern matches when a neighbouring line went as page clutter."""
+    gone = {r["line"] for r in removed if lines[r["line"]] is None and r["kind"] in PAGE_KINDS}
     changed = True
     while changed:  # a removal can make the next line's neighbour clutter too
         changed = False
@@ -219,7 +263,7 @@ def _remove_beside(lines, patterns, removed):
 
 
 def _dropped_beside(lines, gone, i) -> bool:
-    """Return True when the nearest non-blank line above or below line i was dropped."""
+    """Return True when the nearest non-blank line above or below line i was dropped as gone."""
     for step in (-1, 1):
         j = i + step
         while 0 <= j < len(lines) and lines[j] is None and j not in gone:
