@@ -369,3 +369,8 @@ def test_wechat_article_furniture_is_removed(tmp_path):
     assert kinds["重磅！"] == kinds["（全文）"] == "headline tag"
     assert [kinds[line] for line in [top[1], *bottom]] == ["wechat"] * 5
     assert kinds[top[2]] == "editor's note"
+
+
+def test_a_speech_sentence_asking_for_attention_is_not_a_watermark():
+    text = BODY[1] + "希望更多的干部群众请关注作风建设，积极参与监督。"
+    assert clean_text(text) == (text, [])
