@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from jianghua import config
 from jianghua.clean import clean_text, load_clutter
@@ -223,3 +224,153 @@ def test_stray_spaces_in_paragraphs_are_closed_but_titles_keep_theirs():
     assert ("spacing", "雪 灾") in _pairs(removed)
     text, _ = clean_text(_seed("000"))
     assert "用心执行谋发展 聚力突破求跨越" in text
+
+
+# ------------------------------------------------------------ speech files of other shapes
+
+BODY = [
+    "同志们：",
+    "今天，区委召开全区作风建设大会，主要任务是深入贯彻落实上级关于加强作风建设的部署要求，"
+    "总结去年以来全区作风建设工作，安排部署今年的重点任务。",
+    "一、提高政治站位，充分认识作风建设的重要性和紧迫性",
+    "作风建设永远在路上。党的十八大以来，以习近平同志为核心的党中央从制定和落实中央八项规定破题，"
+    "以上率下、以身作则，推动党风政风社风民风持续好转。",
+    "同志们，作风建设关系人心向背，关系事业成败。让我们以更加务实的作风，奋力开创新局面！",
+]
+HEADER = ["在全区作风建设大会上的讲话", "区委书记 张三"]
+
+
+def _load(tmp_path, text: str):
+    """Return the single speech row load_corpus makes of text saved as a file."""
+    from jianghua import load_corpus
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "speech.txt").write_text(text, encoding="utf-8")
+    corpus = load_corpus(folder)
+    (row,) = corpus.speeches.itertuples()
+    return row, corpus.removed
+
+
+@pytest.mark.parametrize(
+    "line", ["2019年3月15日", "2019.3.15", "2019/03/15", "2019-3-15", "（2019年3月15日 星期五）"]
+)
+def test_a_bare_date_under_the_speaker_is_the_speech_date(tmp_path, line):
+    text = "\n".join([*HEADER, line, *BODY])
+    assert clean_text(text) == (text, [])
+    row, _ = _load(tmp_path, text)
+    assert (row.speaker, row.date) == ("张三", pd.Timestamp("2019-03-15"))
+    assert pd.isna(row.published)
+
+
+def test_a_bare_date_beside_page_clutter_is_a_publish_line():
+    text = "\n".join(["首页 > 领导讲话 > 正文", HEADER[0], "2019-03-16", "来源:区委办公室", *BODY])
+    cleaned, removed = clean_text(text)
+    assert _pairs(removed) == [
+        ("breadcrumb", "首页 > 领导讲话 > 正文"),
+        ("publish line", "2019-03-16"),
+        ("publish line", "来源:区委办公室"),
+    ]
+    assert cleaned.split("\n")[:2] == [HEADER[0], "同志们："]
+    stamped = "\n".join([HEADER[0], "2019-03-16 20:30", *BODY])
+    assert _pairs(clean_text(stamped)[1]) == [("publish line", "2019-03-16 20:30")]
+
+
+@pytest.mark.parametrize(
+    "footer", ["- {} -", "—{}—", "第{}页 共3页", "第 {} 页", "{}/3", "Page {}"]
+)
+def test_pdf_page_footers_go_and_the_cut_sentence_is_joined(footer):
+    pages = [footer.format(n) for n in (1, 2, 3)]
+    lines = [*HEADER, BODY[0], BODY[1][:30], pages[0], BODY[1][30:], BODY[2], pages[1]]
+    cut = BODY[3].index("、以身作则")  # a page may begin with a comma
+    lines += [BODY[3][:cut], pages[2], BODY[3][cut:], BODY[4]]
+    text, removed = clean_text("\n".join(lines))
+    assert _pairs(removed) == [("page number", page) for page in pages]
+    # the heading before page 2 stays on its own line
+    assert text == "\n".join([*HEADER, *BODY])
+
+
+def test_inline_page_footers_go_and_the_word_is_joined():
+    text, removed = clean_text("推动党风政 第2页 共5页 风社风民风持续好转，作风建设永远在路上。")
+    assert text == "推动党风政风社风民风持续好转，作风建设永远在路上。"
+    assert _pairs(removed) == [("page number", "第2页 共5页")]
+
+
+def test_page_numbers_on_lines_of_their_own_follow_the_page_sequence():
+    first, second = BODY[1] + BODY[3] + BODY[1], BODY[3] + BODY[1] + BODY[3]
+    lines = [BODY[0], first[:200], "2", first[200:], second[:160], "3", second[160:], BODY[4]]
+    text, removed = clean_text("\n".join(lines))
+    assert _pairs(removed) == [("page number", "2"), ("page number", "3")]
+    assert text == "\n".join([BODY[0], first, second, BODY[4]])
+    listed = "工作要求如下:\n1\n提高认识,统一思想。\n2\n加强领导,落实责任。"
+    assert clean_text(listed) == (listed, [])
+
+
+def test_a_short_line_repeated_through_the_text_is_a_watermark():
+    mark = "内部资料 注意保存"
+    lines = [*HEADER, BODY[0], mark, BODY[1], BODY[2], mark, BODY[3], mark, BODY[4]]
+    text, removed = clean_text("\n".join(lines))
+    assert _pairs(removed) == [("watermark", mark)] * 3
+    assert text == "\n".join([*HEADER, *BODY])
+
+
+def test_a_speaker_line_repeated_in_a_compilation_stays():
+    speech = [HEADER[0], HEADER[1], "（2019年3月15日）", *BODY]
+    text = "\n".join(speech * 3)
+    assert clean_text(text) == (text, [])
+
+
+def test_site_watermark_sentences_are_cut_out_of_the_paragraph():
+    paragraph = BODY[3] + "本文来源于好范文网，转载请保留出处。" + BODY[1]
+    text, removed = clean_text(paragraph)
+    assert text == BODY[3] + BODY[1]
+    assert _pairs(removed) == [("watermark", "本文来源于好范文网，转载请保留出处。")]
+    text, removed = clean_text(BODY[1] + "更多精彩内容请访问我们的网站。")
+    assert (text, _pairs(removed)) == (BODY[1], [("watermark", "更多精彩内容请访问我们的网站。")])
+
+
+def test_notes_around_the_speech_are_recorded_not_counted(tmp_path):
+    header = [*HEADER, "（2019年3月15日）", "（根据录音整理，未经本人审阅）"]
+    tail = ["（此件发至县处级）", "（作者系某某区委书记）", "原标题：锤炼过硬作风 推动高质量发展"]
+    row, removed = _load(tmp_path, "\n".join([*header, *BODY, *tail]))
+    assert (row.title, row.speaker, row.date) == (HEADER[0], "张三", pd.Timestamp("2019-03-15"))
+    assert row.text == "\n".join(BODY)
+    notes = removed[removed.kind != "header"]
+    assert list(zip(notes.kind, notes.text, strict=True)) == [
+        ("recording note", "（根据录音整理，未经本人审阅）"),
+        ("distribution note", "（此件发至县处级）"),
+        ("byline", "（作者系某某区委书记）"),
+        ("publish line", "原标题：锤炼过硬作风 推动高质量发展"),
+    ]
+
+
+def test_an_editors_note_above_the_title_is_removed(tmp_path):
+    note = (
+        "编者按：3月15日，区委召开全区作风建设大会，区委书记张三同志出席会议并作重要讲话。"
+        "会议总结了去年的工作。现将讲话全文刊发，请各单位认真学习贯彻。"
+    )
+    row, removed = _load(tmp_path, "\n".join([note, *HEADER, "2019年3月15日", *BODY]))
+    assert (row.title, row.speaker, row.date) == (HEADER[0], "张三", pd.Timestamp("2019-03-15"))
+    assert row.text == "\n".join(BODY)
+    assert ("editor's note", note) in list(zip(removed.kind, removed.text, strict=True))
+
+
+def test_wechat_article_furniture_is_removed(tmp_path):
+    top = [
+        "重磅！区委书记张三在全区作风建设大会上的讲话（全文）",
+        "点击上方蓝字关注我们",
+        "3月15日，全区作风建设大会召开。区委书记张三出席会议并讲话。现将讲话全文刊发如下。",
+    ]
+    bottom = ["长按识别二维码 关注我们", "点个在看，你最好看", "阅读原文", "关注该公众号"]
+    row, removed = _load(tmp_path, "\n".join([*top, *HEADER, "（2019年3月15日）", *BODY, *bottom]))
+    assert (row.title, row.speaker, row.date) == (HEADER[0], "张三", pd.Timestamp("2019-03-15"))
+    assert row.text == "\n".join(BODY)
+    kinds = dict(zip(removed.text, removed.kind, strict=True))
+    assert kinds["重磅！"] == kinds["（全文）"] == "headline tag"
+    assert [kinds[line] for line in [top[1], *bottom]] == ["wechat"] * 5
+    assert kinds[top[2]] == "editor's note"
+
+
+def test_a_speech_sentence_asking_for_attention_is_not_a_watermark():
+    text = BODY[1] + "希望更多的干部群众请关注作风建设，积极参与监督。"
+    assert clean_text(text) == (text, [])

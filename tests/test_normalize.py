@@ -71,10 +71,32 @@ def test_fullwidth_fixture():
         ("ＧＤＰ１３％", "GDP13％"),
         ("第\u200b一\ufeff条\u00ad", "第一条"),
         ("“十二五”规划 2015年", "“十二五”规划 2015年"),
+        # header fields typed with full-width spaces keep one space; a spaced name closes up
+        ("区委书记\u3000张三", "区委书记 张三"),
+        ("市长\u3000\u3000李建国", "市长 李建国"),
+        ("区委书记\u3000张\u3000三", "区委书记 张三"),
+        # in a sentence the space of a PDF copy goes, rejoining the word
+        (
+            "推动党风政\u3000风社风民风持续好转，作风建设永远在路上。",
+            "推动党风政风社风民风持续好转，作风建设永远在路上。",
+        ),
     ],
 )
 def test_character_rules(text, expected):
     assert normalize_text(text) == (expected, [])
+
+
+def test_a_fullwidth_space_between_role_and_name_gives_the_speaker(tmp_path):
+    from jianghua import load_corpus
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    header = "在全区作风建设大会上的讲话\n区委书记\u3000张\u3000三\n（2019年3月15日）\n"
+    body = "同志们：\n" + SRC.SPEECH_002[3] + "\n" + SRC.SPEECH_002[4] + "\n"
+    (folder / "speech.txt").write_text(header + body, encoding="gb18030")
+    row = load_corpus(folder).speeches.iloc[0]
+    assert (row.title, row.speaker) == ("在全区作风建设大会上的讲话", "张三")
+    assert row.text.startswith("同志们：\n" + SRC.SPEECH_002[3][:20])
 
 
 def test_replacement_characters_are_counted():

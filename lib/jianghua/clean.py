@@ -2,8 +2,9 @@
 
 Patterns live in data/clutter.yaml (an analyst's corpus/clutter.yaml adds to them). Besides
 the patterns, the cleaner removes page numbers that split words (using the rising page
-sequence as evidence), closes up names spaced out for layout, flags redaction marks without
-deleting them, and rejoins lines broken in the middle of a sentence.
+sequence as evidence), drops short lines repeated through the text (watermarks, running
+heads), closes up names spaced out for layout, flags redaction marks without deleting them,
+and rejoins lines broken in the middle of a sentence or by a page footer.
 """
 
 import re
@@ -14,12 +15,16 @@ from pathlib import Path
 from jianghua import config
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
-SCOPES = ("line", "inline", "tail", "cover")
+SCOPES = ("line", "paragraph", "inline", "tail", "beside", "cover")
 # a line longer than this, or with more sentences, is speech: patterns may only cut inside it
 LINE_MAX_CHARS = 200
 LINE_MAX_SENTENCES = 2
 TAIL_ITEM_MAX_CHARS = 60
 FOOTER_KINDS = {"disclaimer", "url", "related links"}
+# the web page around a speech: a bare date next to one of these was the page's stamp
+PAGE_KINDS = {"breadcrumb", "publish line", "page control", "disclaimer", "url", "wechat"}
+# removed lines of this kind were page breaks: the sentence on either side is joined back
+PAGE_KIND = "page number"
 
 _SENTENCE_END = re.compile(r"[。!?！？]")
 _PAGE_NUMBER = re.compile(
@@ -27,6 +32,7 @@ _PAGE_NUMBER = re.compile(
     rf"|(?<=[,，、。;；:：!?！？])[ ]*(\d{{1,3}})[ ]+(?=[{CJK}])"  # 措施,10 充分
     rf"|^(\d{{1,3}})[ ]+(?=[{CJK}])"  # line start
     rf"|(?<=[{CJK}。])[ ]+(\d{{1,3}})$"  # line end
+    r"|^(\d{1,3})$"  # a line of its own
 )
 # a page sequence may skip pages that began with a new paragraph
 PAGE_MAX_STEP = 3
@@ -45,6 +51,16 @@ _GLUED_HEADING = re.compile(
     rf"([^。!?！？ ]{{2,40}}) (?=[{CJK}“])"
 )
 _BODY_START = re.compile(rf"^[{CJK}“‘《]")
+# a line repeated this often, short and without sentence punctuation, is not the speech
+REPEAT_MIN = 3
+REPEAT_MAX_CHARS = 30
+_NOT_RUNNING = re.compile(r"[。!?！？;；:：,，、]|^[\d\W]*$")
+OPENING_MAX_CHARS = 40
+_OPENING = re.compile(
+    r"[:：]$|(讲话|发言|报告|致辞|主持词)$|\d{4}\s*[-./年]|[〇○零一二三四五六七八九]{4}年"
+)
+_CLAUSE_START = re.compile(r"^[,，、;；.。!！?？)）”’》]")
+_CUT_END = re.compile(rf"[{CJK}\d,，、“‘《(（]$")
 
 
 @dataclass(frozen=True)
@@ -98,13 +114,17 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     removed: list[dict] = []
     _remove_inline(lines, by_scope["inline"], removed)
     _remove_lines(lines, by_scope["line"], removed)
+    _remove_lines(lines, by_scope["paragraph"], removed, any_length=True)
+    _remove_repeated(lines, removed)
     _remove_tails(lines, by_scope["tail"], removed)
     _remove_footer_titles(lines, removed)
+    _remove_beside(lines, by_scope["beside"], removed)
     _remove_page_numbers(lines, removed)
     _close_spaced_chars(lines, removed)
     _close_stray_spaces(lines, removed)
     _flag_redactions(lines, removed)
-    out, where = _assemble(lines)
+    breaks = {r["line"] for r in removed if r["kind"] == PAGE_KIND and lines[r["line"]] is None}
+    out, where = _assemble(lines, breaks)
     starts = [0]
     for line in out:
         starts.append(starts[-1] + len(line) + 1)
@@ -148,16 +168,47 @@ def _remove_inline(lines, patterns, removed):
         lines[i] = line or None
 
 
-def _remove_lines(lines, patterns, removed):
+def _remove_lines(lines, patterns, removed, any_length=False):
     """Drop short lines that a line pattern matches (first matching pattern names the kind)."""
     for i, line in enumerate(lines):
-        if line is None or not _short(line):
+        if line is None or not (any_length or _short(line)):
             continue
         for pattern in patterns:
             if pattern.regex.search(line):
                 removed.append({"kind": pattern.kind, "text": line, "line": i})
                 lines[i] = None
                 break
+
+
+def _remove_repeated(lines, removed):
+    """Drop a short unpunctuated line repeated through the text (a watermark or running head)."""
+    seen: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if (
+            line is not None
+            and len(line) <= REPEAT_MAX_CHARS
+            and not (_NOT_RUNNING.search(line) or _OPENING.search(line))
+            and not HEADING_START.match(line)
+        ):
+            seen.setdefault(line, []).append(i)
+    for line, where in seen.items():
+        # titles and speaker lines repeated in a compilation sit next to a title, date or salutation
+        openings = sum(_beside_opening(lines, i) for i in where)
+        if len(where) >= REPEAT_MIN and openings <= 1:
+            removed += [{"kind": "watermark", "text": line, "line": i} for i in where]
+            for i in where:
+                lines[i] = None
+
+
+def _beside_opening(lines, i) -> bool:
+    """Return True when the non-blank line before or after line i opens a speech."""
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(lines) and lines[j] is None:
+            j += step
+        if 0 <= j < len(lines) and len(lines[j]) <= OPENING_MAX_CHARS and _OPENING.search(lines[j]):
+            return True
+    return False
 
 
 def _remove_tails(lines, patterns, removed):
@@ -194,6 +245,34 @@ def _remove_footer_titles(lines, removed):
             footer.add(i)
 
 
+def _remove_beside(lines, patterns, removed):
+    """Drop short lines a beside pattern matches when a neighbouring line went as page clutter."""
+    gone = {r["line"] for r in removed if lines[r["line"]] is None and r["kind"] in PAGE_KINDS}
+    changed = True
+    while changed:  # a removal can make the next line's neighbour clutter too
+        changed = False
+        for i, line in enumerate(lines):
+            if line is None or not _short(line) or not _dropped_beside(lines, gone, i):
+                continue
+            pattern = next((p for p in patterns if p.regex.search(line)), None)
+            if pattern is not None:
+                removed.append({"kind": pattern.kind, "text": line, "line": i})
+                lines[i] = None
+                gone.add(i)
+                changed = True
+
+
+def _dropped_beside(lines, gone, i) -> bool:
+    """Return True when the nearest non-blank line above or below line i was dropped as gone."""
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(lines) and lines[j] is None and j not in gone:
+            j += step
+        if j in gone:
+            return True
+    return False
+
+
 def _remove_page_numbers(lines, removed):
     """Remove page numbers left in the text, keeping only a rising sequence of candidates."""
     found, position = [], 0
@@ -205,7 +284,7 @@ def _remove_page_numbers(lines, removed):
     keep = _rising_run([f[3] for f in found], [f[5] for f in found])
     if len(keep) < 2:
         return
-    removed += [{"kind": "page number", "text": found[n][4], "line": found[n][0]} for n in keep]
+    removed += [{"kind": PAGE_KIND, "text": found[n][4], "line": found[n][0]} for n in keep]
     for n in sorted(keep, reverse=True):  # right to left so earlier offsets stay valid
         i, start, end = found[n][:3]
         lines[i] = _cut(lines[i], start, end) or None
@@ -269,7 +348,7 @@ def _flag_redactions(lines, removed):
             removed.append({"kind": "redaction", "text": m.group(0), "line": i})
 
 
-def _assemble(lines):
+def _assemble(lines, breaks=frozenset()):
     """Return (output lines, map from input line index to output line index)."""
     out: list[str] = []
     where = [0] * (len(lines) + 1)
@@ -278,7 +357,8 @@ def _assemble(lines):
         pending.append(i)
         if line is None:
             continue
-        if out and _broken(out[-1], line):
+        page_break = not breaks.isdisjoint(pending)
+        if out and (_continues(out[-1], line) if page_break else _broken(out[-1], line)):
             first = len(out) - 1
             out[-1] += line
         else:
@@ -294,6 +374,20 @@ def _assemble(lines):
     for k in pending:
         where[k] = len(out)
     return out, where
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Return True when `line` carries on the sentence a page break cut off in `previous`."""
+    if HEADING_START.match(line) or line.startswith(("同志们", "各位")):
+        return False
+    if _CLAUSE_START.match(line):  # no paragraph opens with 、 or ，
+        return True
+    return (
+        _CUT_END.search(previous) is not None
+        and re.search(r"[,，、。;；]", previous) is not None
+        and not (HEADING_START.match(previous) and not _SENTENCE_END.search(previous))
+        and _BODY_START.match(line) is not None
+    )
 
 
 def _broken(previous: str, line: str) -> bool:

@@ -1,7 +1,7 @@
 """Normalise characters: line endings, full-width forms, odd spaces, traditional script."""
 
 import re
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 # Line and page separators that copies from PDFs and Word carry over.
@@ -30,6 +30,9 @@ WIDE = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0e"
 # One pass over the text finds runs of both; a plain class scans far faster than alternatives.
 WIDTH_SPACE_RE = re.compile(f"[{WIDE}{ODD_SPACE}]+")
 PARTS_RE = re.compile(f"(?P<wide>[{WIDE}]+)|(?P<space>[{ODD_SPACE}]+)")
+# A space in a short line without punctuation separates header fields (区委书记　张三).
+HEADER_MAX_CHARS = 40
+HEADER_PUNCT = set("，,、。；;：:！!？?")
 SAMPLE_CHUNK = 5000
 SAMPLE_CHUNKS = 40
 
@@ -60,18 +63,20 @@ def _fix_width_or_space(match: re.Match) -> str:
     """Return the replacement for a run of full-width characters and odd spaces."""
     text, start, end = match.string, match.start(), match.end()
     run = (text[start - 1] if start else "") + match.group() + text[end : end + 1]
-    inner = PARTS_RE.sub(_fix_part, run)
+    inner = PARTS_RE.sub(partial(_fix_part, text=text, offset=start - (1 if start else 0)), run)
     return inner[1 if start else 0 : len(inner) - (1 if end < len(text) else 0)]
 
 
-def _fix_part(match: re.Match) -> str:
+def _fix_part(match: re.Match, text: str, offset: int) -> str:
     """Return one run of odd spaces or of full-width characters, normalised."""
     run, start, end = match.string, match.start(), match.end()
     before = run[start - 1] if start else ""
     after = run[end] if end < len(run) else ""
     if match.group("space"):
-        # Chinese sets no spaces between characters; elsewhere it stood for a real space.
-        return "" if _is_cjk(before) and _is_cjk(after) else " " * (end - start)
+        if not (_is_cjk(before) and _is_cjk(after)):
+            return " " * (end - start)
+        # Chinese sets no spaces between characters, except between the fields of a header
+        return " " if _separates_fields(text, offset + start, offset + end) else ""
     wide = match.group().translate(FULLWIDTH)
     # A full-width point between digits is a decimal point; elsewhere it is punctuation.
     padded = (before or " ") + wide + (after or " ")
@@ -79,6 +84,21 @@ def _fix_part(match: re.Match) -> str:
         "." if ch == "\uff0e" and padded[i].isdigit() and padded[i + 2].isdigit() else ch
         for i, ch in enumerate(wide)
     )
+
+
+def _separates_fields(text: str, start: int, end: int) -> bool:
+    """Return True when text[start:end] parts two words of a short unpunctuated line."""
+    low = max(0, start - HEADER_MAX_CHARS)
+    head = text.rfind("\n", low, start)
+    tail = text.find("\n", end, end + HEADER_MAX_CHARS)
+    if (head < 0 and low > 0) or (tail < 0 and end + HEADER_MAX_CHARS < len(text)):
+        return False  # the line is longer than a header line
+    line = text[head + 1 : tail if tail >= 0 else len(text)]
+    if len(line.strip()) > HEADER_MAX_CHARS or HEADER_PUNCT & set(line):
+        return False
+    left, right = text[head + 1 : start].split(), text[end : end + len(line)].split()
+    # 张　永　霞: single characters spaced out for layout are one word
+    return not (len(left[-1]) == 1 and len(right[0]) == 1)
 
 
 def _is_cjk(ch: str) -> bool:
