@@ -179,6 +179,77 @@ def test_html_fallback_when_trafilatura_finds_nothing(monkeypatch):
     assert not any("网站首页" in line or "ICP" in line for line in lines)
 
 
+NAV_TABLE = (
+    '<table width="980"><tr><td class="dh"><a href="/">首页</a> | <a href="#">领导讲话</a>'
+    "</td></tr></table>"
+)
+FOOT_TABLE = '<table width="980"><tr><td align="center">版权所有：区委办公室</td></tr></table>'
+
+
+def _layout_page(tmp_path, content: str) -> list[str]:
+    page = (
+        '<html><head><meta charset="gbk">'
+        "<title>在全区三级干部大会上的讲话_领导讲话_某某区人民政府</title></head><body>"
+        f'{NAV_TABLE}<table width="980"><tr><td width="200" valign="top"><table>'
+        "<tr><td>栏目导航</td></tr><tr><td><a href='#'>领导讲话</a></td></tr>"
+        "<tr><td><a href='#'>通知公告</a></td></tr></table></td>"
+        f'<td valign="top">{content}</td></tr></table>{FOOT_TABLE}</body></html>'
+    )
+    path = tmp_path / "layout.html"
+    path.write_bytes(page.encode("gbk"))
+    return read_document(path).text.split("\n")
+
+
+def test_layout_table_with_one_paragraph_per_cell(tmp_path):
+    title, speaker, *body = SRC.SPEECH_002
+    rows = "".join(f"<tr><td>&nbsp;&nbsp;{line}</td></tr>" for line in body)
+    content = (
+        f'<table width="100%"><tr><td align="center"><b>{title}</b></td></tr>'
+        f'<tr><td align="center">{speaker}</td></tr>{rows}</table>'
+    )
+    lines = _layout_page(tmp_path, content)
+    assert not any("|" in line for line in lines)
+    start = lines.index(title)
+    assert lines[start : start + len(SRC.SPEECH_002)] == SRC.SPEECH_002
+
+
+def test_layout_table_cell_holding_paragraphs(tmp_path):
+    title, speaker, *body = SRC.SPEECH_002
+    content = (
+        f'<table width="100%"><tr><td align="center"><h2>{title}</h2></td></tr>'
+        '<tr><td align="center">发布时间：2019-03-18 点击数：356</td></tr></table>'
+        f'<table width="100%"><tr><td id="zoom"><p align="center">{speaker}</p>'
+        + "".join(f"<p>{line}</p>" for line in body)
+        + "</td></tr></table>"
+    )
+    lines = _layout_page(tmp_path, content)
+    assert lines[:2] == [title, "发布时间：2019-03-18 点击数：356"]
+    assert lines[2 : 2 + len(body) + 1] == [speaker, *body]
+    assert not any("|" in line for line in lines)
+
+
+def test_data_table_in_a_page_keeps_its_rows(tmp_path):
+    paragraphs = "".join(f"<p>{line}</p>" for line in SRC.SPEECH_002[2:])
+    table = (
+        "<table><tr><th>指标</th><th>增长</th></tr><tr><td>全市生产总值</td><td>13%</td></tr>"
+        "<tr><td>规模以上工业利润</td><td>28.6%</td></tr></table>"
+    )
+    page = (
+        f'<html><head><meta charset="utf-8"></head><body><div class="article">'
+        f"<h1>{SRC.SPEECH_002[0]}</h1>{paragraphs}{table}{paragraphs}</div></body></html>"
+    )
+    path = tmp_path / "data.html"
+    path.write_text(page, encoding="utf-8")
+    lines = read_document(path).text.split("\n")
+    at = lines.index("指标\t增长")
+    assert lines[at - 1 : at + 3] == [
+        SRC.SPEECH_002[-1],
+        "指标\t增长",
+        "全市生产总值\t13%",
+        "规模以上工业利润\t28.6%",
+    ]
+
+
 def test_html_without_chinese(tmp_path):
     path = tmp_path / "home.html"
     path.write_bytes(b"<html><body><div><a href='/'>Home</a></div></body></html>")

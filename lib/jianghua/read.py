@@ -308,37 +308,100 @@ def _read_html(data: bytes) -> tuple[str, str]:
         root = lxml.html.fromstring(html)
     except Exception as err:  # lxml raises several types for broken markup
         raise ReadError(f"cannot parse the web page: {err}") from err
+    root = _unwrap_layout_tables(root)
     # with_metadata=False: trafilatura's date guessing costs ~0.4 s a page and is unused here
     found = trafilatura.bare_extraction(
-        html,
+        copy.deepcopy(root),
         with_metadata=False,
         include_comments=False,
         include_tables=True,
         favor_recall=True,
         deduplicate=False,
     )
-    text = (found.text or "") if found is not None else ""
+    text = _table_rows_as_tabs(found.text or "") if found is not None else ""
     if not CJK_RE.search(text):
         text = _html_body_text(root)
         if not CJK_RE.search(text):
             raise ReadError("no Chinese text found in the web page (no main content either)")
     # The headline and publish line are page text the metadata stage needs, but
     # trafilatura keeps them out of the main text.
+    flat = " ".join(text.split())
     head = [
         line
         for line in (_page_title(root), _publish_line(root))
-        if line and CJK_RE.search(line) and line not in text
+        if line and CJK_RE.search(line) and line not in flat
     ]
     return _tidy_lines("\n".join([*head, text])), encoding
 
 
+LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li")
+
+
+def _unwrap_layout_tables(root):
+    """Return a copy of the page whose layout tables (page grids, not data) are plain blocks."""
+    root = copy.deepcopy(root)
+    # Decide on the original structure first: unwrapping an outer table changes what inner ones see.
+    layout = [table for table in root.iter("table") if _is_layout_table(table)]
+    for table in layout:
+        for element in [table, *table.iterchildren("thead", "tbody", "tfoot")]:
+            element.tag = "div"
+        for row in table.xpath("./tr|./div/tr"):
+            row.tag = "div"
+            for cell in row.iterchildren("td", "th"):
+                cell.tag = "div"
+    return root
+
+
+def _is_layout_table(table) -> bool:
+    """Return True for a table used to lay out a page rather than to hold rows of data."""
+    if table.xpath(".//table"):
+        return True
+    rows = table.xpath("./tr|./*/tr")
+    cells = [row.xpath("./td|./th") for row in rows]
+    filled = [[c for c in row if c.text_content().strip()] for row in cells]
+    # Old CMS pages put each paragraph (or the whole article) in a one-column table.
+    if all(len(row) <= 1 for row in filled):
+        return True
+    # A data cell holds a value; a layout cell holds paragraphs or headings.
+    return any(
+        len(cell.xpath(f"./{'|./'.join(LAYOUT_BLOCKS)}")) > 1 or cell.xpath(".//h1|.//h2|.//h3")
+        for row in cells
+        for cell in row
+    )
+
+
+PIPE_ROW_RE = re.compile(r"^\|(.*)\|$")
+PIPE_RULE_RE = re.compile(r"^\|(\s*:?-+:?\s*\|)+$")
+CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
+
+
+def _table_rows_as_tabs(text: str) -> str:
+    """Return trafilatura's text with its '| a | b |' table rows as tab-separated cells."""
+    lines = []
+    for line in text.splitlines():
+        match = PIPE_ROW_RE.match(line.strip())
+        if PIPE_RULE_RE.match(line.strip()):
+            continue
+        if match:
+            cells = (c.strip().replace("\\|", "|") for c in CELL_SPLIT_RE.split(match.group(1)))
+            line = "\t".join(c for c in cells if c)
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def _page_title(root) -> str | None:
-    """Return the page's headline: its first <h1>, else its <title>."""
-    for path in (".//h1", ".//title"):
-        element = root.find(path)
-        if element is not None and element.text_content().strip():
-            return " ".join(element.text_content().split())
-    return None
+    """Return the page's headline: its first <h1>, else a heading named in <title>, else <title>."""
+    title = _element_text(root.find(".//title"))
+    for heading in root.xpath("//h1|//h2|//h3"):
+        text = _element_text(heading)
+        if text and (heading.tag == "h1" or (title and text in title)):
+            return text
+    return title or None
+
+
+def _element_text(element) -> str:
+    """Return the element's text with its whitespace runs collapsed ('' for None)."""
+    return "" if element is None else " ".join(element.text_content().split())
 
 
 PUBLISH_RE = re.compile(r"(发布|发表|更新|时间|日期)\s*[:：]\s*\d{4}")
@@ -346,9 +409,17 @@ PUBLISH_RE = re.compile(r"(发布|发表|更新|时间|日期)\s*[:：]\s*\d{4}"
 
 def _publish_line(root) -> str | None:
     """Return the page's short 'published on' line (发布时间: 2015-03-30 ...), if any."""
-    for element in root.iter("div", "p", "span", "td", "li"):
+    found = [
+        element
+        for element in root.iter("div", "p", "span", "td", "li")
+        if len(element.text_content()) < 300 and PUBLISH_RE.search(element.text_content())
+    ]
+    # The innermost match: a wrapper around the headline and the publish line is not it.
+    for element in found:
         content = " ".join(element.text_content().split())
-        if len(content) < 100 and PUBLISH_RE.search(content):
+        if len(content) < 100 and not any(
+            e is not element and element in e.iterancestors() for e in found
+        ):
             return content
     return None
 
