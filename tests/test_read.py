@@ -324,16 +324,9 @@ BAD_INPUTS = [
     ("english.txt", b"Speech of the mayor, 12 March 2009.\n", "no Chinese text"),
     # GB18030 decodes these bytes strictly (cr閍, r閟eaux): the mojibake must not pass as Chinese
     ("french.txt", "Elle créa des réseaux.\n".encode("latin-1") * 3, "no Chinese text"),
-    (
-        "cut.txt",
-        _truncated_gb18030(),
-        f"cannot decode as GB18030 at byte {len(_truncated_gb18030()) - 1}",
-    ),
-    (
-        "cut_utf8.txt",
-        _truncated_utf8(),
-        f"cannot decode as UTF-8 at byte {len(_truncated_utf8()) - 2}",
-    ),
+    # cut short after a few characters: too little text to trust a repair
+    ("cut.txt", _truncated_gb18030()[:9], "cannot decode as GB18030 at byte 8"),
+    ("cut_utf8.txt", _truncated_utf8()[:88], "cannot decode as UTF-8 at byte 86"),
     (
         "odd_utf16.txt",
         b"\xff\xfe" + "同志们".encode("utf-16-le") + b"\x0a",
@@ -380,7 +373,51 @@ def test_damaged_utf8_in_the_middle(tmp_path):
     head, tail = text[:100].encode("utf-8"), text[100:].encode("utf-8")
     path = tmp_path / "damaged.txt"
     path.write_bytes(head + b"\xe5\x9c" + tail)  # half a character inserted
-    assert _read_error(path) == f"cannot decode as UTF-8 at byte {len(head)}"
+    doc = read_document(path)
+    assert (doc.encoding, doc.text) == ("utf-8", text[:100] + "\ufffd" + text[100:])
+    at = len(head)
+    assert doc.notes == [f"2 bytes not valid UTF-8 (at byte {at}-{at + 1}) replaced with U+FFFD"]
+
+
+@pytest.mark.parametrize(("encoding", "name"), [("gb18030", "GB18030"), ("utf-8", "UTF-8")])
+def test_file_cut_mid_character_is_read_with_a_warning(tmp_path, encoding, name):
+    text = "\n".join(SRC.SPEECH_002)
+    data = text.encode(encoding)[:-1]
+    path = tmp_path / "cut.txt"
+    path.write_bytes(data)
+    doc = read_document(path)
+    assert (doc.encoding, doc.text) == (encoding, text[:-1] + "\ufffd")
+    cut = len(text[:-1].encode(encoding))
+    where = str(cut) if len(data) - cut == 1 else f"{cut}-{len(data) - 1}"
+    assert doc.notes == [
+        f"{len(data) - cut} byte{'s' if len(data) - cut > 1 else ''} not valid {name} "
+        f"(at byte {where}) replaced with U+FFFD; the file ends mid-character (cut short?)"
+    ]
+
+
+def test_stray_byte_in_gbk_loses_one_character_only(tmp_path):
+    text = "\n".join(SRC.SPEECH_002)
+    at = text.index("实施")
+    data = bytearray(text.encode("gbk"))
+    lead = len(text[:at].encode("gbk"))
+    data[lead] = 0xFF  # the lead byte of 实 damaged: its trail byte must not pair with 施
+    path = tmp_path / "stray.txt"
+    path.write_bytes(bytes(data))
+    doc = read_document(path)
+    assert (doc.encoding, doc.text) == ("gb18030", text[:at] + "\ufffd" + text[at + 1 :])
+    assert doc.notes == [
+        f"2 bytes not valid GB18030 (at byte {lead}-{lead + 1}) replaced with U+FFFD"
+    ]
+
+
+def test_badly_damaged_file_is_still_an_error(tmp_path):
+    text = "\n".join(SRC.SPEECH_002)
+    data = text.encode("gbk")
+    step = len(data) // 20
+    damaged = b"".join(data[i : i + step] + b"\xff" for i in range(0, len(data), step))
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(damaged)
+    assert _read_error(path) == f"cannot decode as GB18030 at byte {step}"
 
 
 def test_truncated_real_docx(tmp_path):

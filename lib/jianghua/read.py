@@ -8,7 +8,7 @@ import os
 import re
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +53,9 @@ CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32), 127])
 SAMPLE = 1 << 16
 CHINESE_ENCODINGS = ("gb18030", "big5")
 GUESS_MIN_BYTES = 256  # charset-normalizer's guess is unreliable on fewer bytes
+# A clearly encoded file with at most this many bad bytes (and under 1% of it) is read with
+# U+FFFD in their place: one stray byte should not lose a whole speech.
+MAX_DAMAGED_BYTES = 16
 # charset-normalizer guesses folded into our candidate names
 FAMILY = {
     "gb2312": "gb18030",
@@ -71,11 +74,12 @@ class ReadError(Exception):
 
 @dataclass
 class Document:
-    """The text of one file, with the encoding and format it was read from."""
+    """The text of one file, with the encoding and format it was read from, and reading notes."""
 
     text: str
     encoding: str
     format: str
+    notes: list[str] = field(default_factory=list)  # warnings, e.g. damaged bytes replaced
 
 
 def read_document(path) -> Document:
@@ -85,11 +89,11 @@ def read_document(path) -> Document:
     if suffix in DOCX_SUFFIXES:
         doc = Document(_read_docx(path), "utf-8", "docx")
     elif suffix in HTML_SUFFIXES:
-        text, encoding = _read_html(_read_bytes(path))
-        doc = Document(text, encoding, "html")
+        text, encoding, notes = _read_html(_read_bytes(path))
+        doc = Document(text, encoding, "html", notes)
     elif suffix in TEXT_SUFFIXES:
-        text, encoding = decode_text(_read_bytes(path))
-        doc = Document(text, encoding, "txt")
+        text, encoding, notes = decode_text(_read_bytes(path))
+        doc = Document(text, encoding, "txt", notes)
     else:
         hint = UNSUPPORTED_HINTS.get(suffix)
         name = suffix or "(no extension)"
@@ -130,35 +134,92 @@ def _check_chinese(text: str) -> None:
 # ---------------------------------------------------------------- plain text decoding
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding) for raw bytes, decoded strictly in a verified encoding."""
+def decode_text(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, notes) for raw bytes, decoded in a verified encoding."""
     if not data:
         raise ReadError("empty file")
     for bom, encoding in BOMS:
         if data.startswith(bom):
             name = "utf-8-sig" if encoding == "utf-8" else encoding
-            return _strict(data[len(bom) :], encoding, offset=len(bom)), name
+            text, notes = _repaired_or_raise(data[len(bom) :], encoding, len(bom))
+            return text, name, notes
     if b"\x00" in data:
-        return _decode_nul_bytes(data)
+        return (*_decode_nul_bytes(data), [])
     head = data[:SAMPLE]
     if sum(head.count(b) for b in CONTROL_BYTES) > len(head) // 100:
         raise ReadError("binary file, not text")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as err:
         utf8_error = err
     if _damaged_utf8(data, utf8_error.start):
-        raise ReadError(f"cannot decode as UTF-8 at byte {utf8_error.start}")
+        text, notes = _repaired_or_raise(data, "utf-8")
+        return text, "utf-8", notes
     return _decode_legacy(data, utf8_error)
 
 
-def _strict(data: bytes, encoding: str, offset: int = 0) -> str:
-    """Return data decoded strictly; ReadError names the encoding and byte offset."""
+def _repaired_or_raise(data: bytes, encoding: str, offset: int = 0) -> tuple[str, list[str]]:
+    """Return (text, notes): strict, else with a few bad bytes replaced; else ReadError."""
     try:
-        return data.decode(encoding)
+        return data.decode(encoding), []
     except UnicodeDecodeError as err:
-        name = encoding.upper()
-        raise ReadError(f"cannot decode as {name} at byte {err.start + offset}") from err
+        failed_at = err.start + offset
+    repaired = _repair(data, encoding, offset)
+    if repaired is None:
+        raise ReadError(f"cannot decode as {encoding.upper()} at byte {failed_at}")
+    return repaired
+
+
+def _repair(data: bytes, encoding: str, offset: int = 0) -> tuple[str, list[str]] | None:
+    """Return (text with one U+FFFD per bad byte run, a note on them), or None if too damaged."""
+    allowed = min(MAX_DAMAGED_BYTES, len(data) // 100)
+    pieces, runs, pos = [], [], 0
+    while True:
+        try:
+            pieces.append(data[pos:].decode(encoding))
+            break
+        except UnicodeDecodeError as err:
+            start, end = pos + err.start, _resync(data, pos + err.start, pos + err.end, encoding)
+            # The bytes before the bad run decoded in the failed pass, so they decode alone.
+            pieces.append(data[pos:start].decode(encoding))
+            if runs and runs[-1][1] == start:  # one damaged character, one replacement
+                runs[-1][1] = end
+            else:
+                pieces.append("\ufffd")
+                runs.append([start, end])
+            pos = end
+            if sum(b - a for a, b in runs) > allowed:
+                return None
+    return "".join(pieces), [_damage_note(encoding, runs, offset, len(data))]
+
+
+def _resync(data: bytes, start: int, end: int, encoding: str) -> int:
+    """Return where decoding resumes after a bad byte: after it, or after the pair it began."""
+    if encoding.startswith("utf") or end - start != 1 or start + 2 > len(data):
+        return end  # UTF-8 finds character starts by itself
+    # A damaged lead byte of a two-byte character leaves its trail byte, which may pair
+    # with the next lead byte and shift the rest of the line: keep the better-reading choice.
+    return max((end, start + 2), key=lambda p: (_reads_well(data[p : p + 64], encoding), -p))
+
+
+def _reads_well(data: bytes, encoding: str) -> int:
+    """Return how many ASCII, everyday Chinese and punctuation characters outnumber the rest."""
+    text = data.decode(encoding, errors="replace")
+    good = sum(1 for ch in text if ord(ch) < 0x80 or _is_common(ch) or _is_cjk_punctuation(ch))
+    return 2 * good - len(text)
+
+
+def _damage_note(encoding: str, runs: list, offset: int, size: int) -> str:
+    """Return the warning for byte runs replaced while decoding."""
+    bad = sum(b - a for a, b in runs)
+    where = ", ".join(
+        str(a + offset) if b - a == 1 else f"{a + offset}-{b + offset - 1}" for a, b in runs
+    )
+    note = (
+        f"{bad} byte{'s' if bad > 1 else ''} not valid {encoding.upper()} "
+        f"(at byte {where}) replaced with U+FFFD"
+    )
+    return note + ("; the file ends mid-character (cut short?)" if runs[-1][1] == size else "")
 
 
 def _decode_nul_bytes(data: bytes) -> tuple[str, str]:
@@ -208,8 +269,8 @@ def _looks_western(head: bytes) -> bool:
     return paired < len(high) / 4
 
 
-def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError) -> tuple[str, str]:
-    """Return the strict decoding with the most everyday Chinese characters, or raise."""
+def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, notes) with the most everyday Chinese characters, or raise."""
     guess = _guess_encoding(data)
     candidates = list(dict.fromkeys([*CHINESE_ENCODINGS, *([guess] if guess else [])]))
     best, best_key, failures = None, None, {"utf-8": utf8_error.start}
@@ -230,11 +291,28 @@ def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError) -> tuple[str, st
     if (best is None or not best_key[0]) and _looks_western(data[:SAMPLE]):
         raise ReadError("no Chinese text")
     if best is not None:
-        return best
+        return (*best, [])
+    repaired = _repair_legacy(data, candidates)
+    if repaired is not None:
+        return repaired
     # The encoding that got furthest before failing is the most likely one.
     order = ["utf-8", *candidates]
     likely = max(failures, key=lambda e: (failures[e], -order.index(e)))
     raise ReadError(f"cannot decode as {likely.upper()} at byte {failures[likely]}")
+
+
+def _repair_legacy(data: bytes, candidates: list[str]) -> tuple[str, str, list[str]] | None:
+    """Return (text, encoding, notes) of the plausible decoding needing fewest replacements."""
+    best, best_key = None, None
+    for rank, encoding in enumerate(candidates):
+        repaired = _repair(data, encoding)
+        if repaired is None or not _plausible(repaired[0][:SAMPLE]):
+            continue
+        text, notes = repaired
+        key = (-text.count("\ufffd"), _common_cjk(text[:SAMPLE]), -rank)
+        if best_key is None or key > best_key:
+            best, best_key = (text, encoding, notes), key
+    return best
 
 
 def _plausible(text: str) -> bool:
@@ -298,9 +376,9 @@ HTML_FAMILY = {
 }
 
 
-def _read_html(data: bytes) -> tuple[str, str]:
-    """Return (title, publish line and main text, encoding) of a saved web page."""
-    html, encoding = _decode_html(data)
+def _read_html(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (title, publish line and main text; encoding; notes) of a saved web page."""
+    html, encoding, notes = _decode_html(data)
     import lxml.html
     import trafilatura  # imported here: it takes a third of a second to load
 
@@ -331,7 +409,7 @@ def _read_html(data: bytes) -> tuple[str, str]:
         for line in (_page_title(root), _publish_line(root))
         if line and CJK_RE.search(line) and line not in flat
     ]
-    return _tidy_lines("\n".join([*head, text])), encoding
+    return _tidy_lines("\n".join([*head, text])), encoding, notes
 
 
 LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li")
@@ -424,8 +502,8 @@ def _publish_line(root) -> str | None:
     return None
 
 
-def _decode_html(data: bytes) -> tuple[str, str]:
-    """Return the page decoded by its BOM, its <meta charset>, or detection."""
+def _decode_html(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (page, encoding, notes) decoded by its BOM, its <meta charset>, or detection."""
     if not data:
         raise ReadError("empty file")
     if any(data.startswith(bom) for bom, _ in BOMS):
@@ -436,7 +514,7 @@ def _decode_html(data: bytes) -> tuple[str, str]:
     declared = match.group(1).decode("ascii").lower()
     encoding = HTML_FAMILY.get(declared, declared)
     try:
-        return data.decode(encoding), encoding
+        return data.decode(encoding), encoding, []
     except LookupError:
         return decode_text(data)
     except UnicodeDecodeError as err:
