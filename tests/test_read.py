@@ -103,6 +103,30 @@ def test_bomless_utf16_is_read(tmp_path):
     assert (doc.encoding, doc.text.split("\n")) == ("utf-16-le", SRC.SPEECH_001)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_bomless_utf16_with_nuls_on_both_sides(tmp_path, encoding):
+    # 一 (U+4E00), 上 (U+4E0A) and the like put NUL bytes where ASCII does not
+    lines = [
+        *SRC.SPEECH_002[:3],
+        "一要开门纳谏，二要言必信、行必果，三要最大限度开发潜力，做到需求一口清、销号一本账。",
+        "一以贯之，一抓到底，一步不退，一心一意开创新局面。",
+        "2015年3月30日",
+    ]
+    data = "\n".join(lines).encode(encoding)
+    nuls = data[0::2].count(0), data[1::2].count(0)
+    assert min(nuls) * 2 >= max(nuls)  # the old one-sided NUL test could not tell
+    path = tmp_path / "nobom.txt"
+    path.write_bytes(data)
+    doc = read_document(path)
+    assert (doc.encoding, doc.text.split("\n")) == (encoding, lines)
+
+
+def test_nul_padded_binary_is_not_read_as_utf16(tmp_path):
+    path = tmp_path / "padded.txt"
+    path.write_bytes("同志们今天".encode("utf-16-le") + bytes(400))
+    assert _read_error(path) == "binary file, not text"
+
+
 def test_short_gbk_file(tmp_path):
     path = tmp_path / "short.txt"
     path.write_bytes("同志们:".encode("gbk"))

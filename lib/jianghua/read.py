@@ -224,18 +224,22 @@ def _damage_note(encoding: str, runs: list, offset: int, size: int) -> str:
 
 def _decode_nul_bytes(data: bytes) -> tuple[str, str]:
     """Return BOM-less UTF-16 text, or raise: NUL bytes otherwise mean a binary file."""
-    even, odd = data[0::2][:SAMPLE].count(0), data[1::2][:SAMPLE].count(0)
-    # ASCII in UTF-16 puts its NULs on one side; only a few CJK characters (一 U+4E00)
-    # put them on the other.
-    if len(data) % 2 == 0 and min(even, odd) * 2 < max(even, odd):
-        encoding = "utf-16-le" if odd > even else "utf-16-be"
+    found = []
+    # The NULs of ASCII (newlines, digits) fall on one side, but CJK characters such as
+    # 一 (U+4E00) put some on the other: judge each byte order by the text it gives.
+    for encoding in ("utf-16-le", "utf-16-be") if len(data) % 2 == 0 else ():
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
-            text = ""
-        if text and _looks_like_chinese(text[:SAMPLE]):
-            return text, encoding
-    raise ReadError("binary file, not text")
+            continue
+        sample = text[: SAMPLE // 2]
+        controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if controls <= len(sample) // 100 and _looks_like_chinese(sample):
+            found.append((_common_cjk(sample), text, encoding))
+    if not found:
+        raise ReadError("binary file, not text")
+    _, text, encoding = max(found)
+    return text, encoding
 
 
 def _looks_like_chinese(text: str) -> bool:
