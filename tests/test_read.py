@@ -306,6 +306,100 @@ def test_docx_paragraphs_and_table_rows():
     ]
 
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _word_xml(markup: str):
+    from lxml import etree
+
+    return etree.fromstring(
+        f'<w:x xmlns:w="{W_NS}" xmlns:v="urn:schemas-microsoft-com:vml" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        f"{markup}</w:x>"
+    )[0]
+
+
+def _run(text: str, tag: str = "t") -> str:
+    return f"<w:r><w:{tag}>{text}</w:{tag}></w:r>"
+
+
+def _docx_with(tmp_path, build) -> list[str]:
+    import docx
+
+    document = docx.Document()
+    build(document)
+    path = tmp_path / "speech.docx"
+    document.save(path)
+    return read_document(path).text.split("\n")
+
+
+def test_docx_tracked_changes_read_as_word_shows_them(tmp_path):
+    first, second = SRC.SPEECH_001[1][:20], SRC.SPEECH_001[1][20:]
+
+    def build(document):
+        document.add_paragraph(SRC.SPEECH_001[0])
+        paragraph = document.add_paragraph(first)
+        paragraph._p.append(_word_xml(f'<w:ins w:id="1" w:author="秘书">{_run(second)}</w:ins>'))
+        paragraph._p.append(
+            _word_xml(f'<w:del w:id="2" w:author="秘书">{_run("删掉的话", "delText")}</w:del>')
+        )
+        paragraph._p.append(_word_xml(f'<w:moveFrom w:id="3">{_run("挪走的话")}</w:moveFrom>'))
+        inserted = document.add_paragraph()._p
+        inserted.append(_word_xml(f'<w:ins w:id="4" w:author="秘书">{_run("新加的一段")}</w:ins>'))
+
+    assert _docx_with(tmp_path, build) == [SRC.SPEECH_001[0], SRC.SPEECH_001[1], "新加的一段"]
+
+
+def test_docx_content_controls_keep_their_paragraphs_in_order(tmp_path):
+    def build(document):
+        document.add_paragraph(SRC.SPEECH_002[0])
+        wrapped = "".join(f"<w:p>{_run(line)}</w:p>" for line in SRC.SPEECH_002[1:4])
+        block = _word_xml(f"<w:sdt><w:sdtPr/><w:sdtContent>{wrapped}</w:sdtContent></w:sdt>")
+        document.element.body.sectPr.addprevious(block)
+        paragraph = document.add_paragraph("回顾")
+        inline = f"<w:sdt><w:sdtContent>{_run(SRC.SPEECH_002[4][2:])}</w:sdtContent></w:sdt>"
+        paragraph._p.append(_word_xml(inline))
+
+    assert _docx_with(tmp_path, build) == SRC.SPEECH_002[:5]
+
+
+def test_docx_text_box_title_read_once_before_its_anchor(tmp_path):
+    title, *body = SRC.SPEECH_000[:3]
+    box = f"<w:txbxContent><w:p>{_run(title)}</w:p></w:txbxContent>"
+    # Word writes a DrawingML box with a VML copy for old readers: read it once
+    shape = (
+        "<w:r><mc:AlternateContent><mc:Choice Requires='wps'><w:drawing><wps:txbx>"
+        f"{box}</wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>"
+        f"{box}</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+    )
+
+    def build(document):
+        document.add_paragraph()._p.append(_word_xml(shape))
+        for line in body:
+            document.add_paragraph(line)
+
+    assert _docx_with(tmp_path, build) == SRC.SPEECH_000[:3]
+
+
+def test_docx_field_shows_its_result_not_its_code(tmp_path):
+    def build(document):
+        paragraph = document.add_paragraph("（2009年")
+        field = (
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+            + _run(" DATE \\@ M ", "instrText")
+            + '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+            + _run("2")
+            + '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        )
+        for element in _word_xml(f"<w:p>{field}</w:p>"):
+            paragraph._p.append(element)
+        paragraph.add_run("月2日)")
+        document.add_paragraph(SRC.SPEECH_003[2])
+
+    assert _docx_with(tmp_path, build) == ["（2009年2月2日)", SRC.SPEECH_003[2]]
+
+
 def test_docx_without_document_part(tmp_path):
     path = tmp_path / "workbook.docx"
     with zipfile.ZipFile(path, "w") as archive:

@@ -596,20 +596,61 @@ def _read_docx(path: Path) -> str:
 
 def _docx_lines(document) -> list[str]:
     """Return the non-empty lines of a Word document: paragraphs and table rows."""
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    lines = []
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(block, document).text)
-        elif tag == "tbl":
-            lines.extend(_table_rows(Table(block, document)))
+    lines = _block_lines(document.element.body, document)
     return [line for line in lines if line.strip()]
 
 
-def _table_rows(table) -> list[str]:
+# Word markup whose text is not shown: deletions, text moved away, field codes, properties.
+WORD_HIDDEN = {"del", "moveFrom", "instrText", "delText", "pPr", "rPr", "Fallback"}
+WORD_CHARACTERS = {"tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
+
+
+def _block_lines(container, document) -> list[str]:
+    """Return the lines of the paragraphs and tables in a Word body, cell, box or control."""
+    from docx.table import Table
+
+    lines = []
+    for block in container.iterchildren():
+        tag = _word_tag(block)
+        if tag == "p":
+            lines.extend(_paragraph_lines(block, document))
+        elif tag == "tbl":
+            lines.extend(_table_rows(Table(block, document), document))
+        elif tag in ("sdt", "sdtContent", "customXml", "ins", "moveTo"):
+            # content controls and tracked insertions wrap whole paragraphs Word shows
+            lines.extend(_block_lines(block, document))
+    return lines
+
+
+def _paragraph_lines(paragraph, document) -> list[str]:
+    """Return the lines Word shows for a paragraph: its text boxes' lines, then its text."""
+    parts, boxes = [], []
+    _collect_text(paragraph, document, parts, boxes)
+    return [*boxes, "".join(parts)]
+
+
+def _collect_text(element, document, parts: list, boxes: list) -> None:
+    """Append the shown text under element to parts, and its text boxes' lines to boxes."""
+    for child in element.iterchildren():
+        tag = _word_tag(child)
+        if tag in WORD_HIDDEN or tag is None:
+            continue
+        if tag == "txbxContent":
+            boxes.extend(_block_lines(child, document))
+        elif tag == "t":
+            parts.append(child.text or "")
+        elif tag in WORD_CHARACTERS:
+            parts.append(WORD_CHARACTERS[tag])
+        else:  # runs, insertions, hyperlinks, inline controls, fields, drawings
+            _collect_text(child, document, parts, boxes)
+
+
+def _word_tag(element) -> str | None:
+    """Return an XML element's local name (None for comments and processing instructions)."""
+    return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else None
+
+
+def _table_rows(table, document) -> list[str]:
     """Return one tab-separated line per table row; merged cells appear once."""
     rows = []
     for row in table.rows:
@@ -618,7 +659,8 @@ def _table_rows(table) -> list[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+            lines = _block_lines(cell._tc, document)
+            cells.append(" ".join(line.strip() for line in lines if line.strip()))
         rows.append("\t".join(c for c in cells if c))
     return rows
 
