@@ -274,6 +274,82 @@ def test_data_table_in_a_page_keeps_its_rows(tmp_path):
     ]
 
 
+def _page_without_h1(title: str) -> str:
+    paragraphs = "".join(f"<p>{line}</p>" for line in SRC.SPEECH_002[2:])
+    return (
+        f'<html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+        f'<div class="nav"><a href="/">首页</a></div><div class="article">{paragraphs}</div>'
+        "</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "headline"),
+    [
+        ("在全区三级干部大会上的讲话_领导讲话_某某区人民政府", "在全区三级干部大会上的讲话"),
+        ("在全区三级干部大会上的讲话 - 某某区纪委监委", "在全区三级干部大会上的讲话"),
+        ("在全区三级干部大会上的讲话 | 人民网", "在全区三级干部大会上的讲话"),
+        # a subtitle dash and an unknown last part are the headline's own
+        ("真抓实干——在全区三级干部大会上的讲话", "真抓实干——在全区三级干部大会上的讲话"),
+        ("在全区三级干部大会上的讲话_徐文泊", "在全区三级干部大会上的讲话_徐文泊"),
+    ],
+)
+def test_title_tag_headline_loses_the_site_name(tmp_path, title, headline):
+    path = tmp_path / "page.html"
+    path.write_text(_page_without_h1(title), encoding="utf-8")
+    lines = read_document(path).text.split("\n")
+    assert lines[0] == headline
+    assert lines[1:] == SRC.SPEECH_002[2:]
+
+
+def _mhtml(page: bytes, part_headers: str) -> bytes:
+    head = (
+        "From: <Saved by Blink>\r\nSubject: page\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="--b--"\r\n\r\n'
+        f"----b--\r\n{part_headers}\r\n\r\n"
+    )
+    return head.encode("ascii") + page + b"\r\n----b----\r\n"
+
+
+@pytest.mark.parametrize("name", ["page.mht", "page.mhtml", "page.html", "page.doc"])
+def test_mhtml_web_archive_is_read(tmp_path, name):
+    import quopri
+
+    page = (FIXTURES / "page_nav.html").read_bytes()
+    headers = "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable"
+    path = tmp_path / name
+    path.write_bytes(_mhtml(quopri.encodestring(page).replace(b"\n", b"\r\n"), headers))
+    doc = read_document(path)
+    assert (doc.format, doc.encoding) == ("mhtml", "utf-8")
+    assert doc.text == read_document(FIXTURES / "page_nav.html").text
+    suffix = Path(name).suffix
+    expected = (
+        []
+        if suffix in (".mht", ".mhtml")
+        else [f"the {suffix} file is an MHTML web archive: read as one"]
+    )
+    assert doc.notes == expected
+
+
+def test_mhtml_part_charset_decodes_a_page_without_meta(tmp_path):
+    import base64
+
+    page = "<html><body>" + "".join(f"<p>{line}</p>" for line in SRC.SPEECH_002) + "</body></html>"
+    headers = 'Content-Type: text/html; charset="gb2312"\r\nContent-Transfer-Encoding: base64'
+    path = tmp_path / "page.mht"
+    path.write_bytes(_mhtml(base64.encodebytes(page.encode("gbk")), headers))
+    doc = read_document(path)
+    assert (doc.encoding, doc.text.split("\n")) == ("gb18030", SRC.SPEECH_002)
+
+
+def test_mhtml_without_a_web_page(tmp_path):
+    path = tmp_path / "images.mht"
+    path.write_bytes(_mhtml(b"iVBORw0KGgo=", "Content-Type: image/png"))
+    assert _read_error(path) == (
+        "MHTML web archive without a web page inside: open it in a browser and save it as .html"
+    )
+
+
 def test_html_without_chinese(tmp_path):
     path = tmp_path / "home.html"
     path.write_bytes(b"<html><body><div><a href='/'>Home</a></div></body></html>")
@@ -398,6 +474,26 @@ def test_docx_field_shows_its_result_not_its_code(tmp_path):
         document.add_paragraph(SRC.SPEECH_003[2])
 
     assert _docx_with(tmp_path, build) == ["（2009年2月2日)", SRC.SPEECH_003[2]]
+
+
+def test_doc_that_is_really_a_docx(tmp_path):
+    path = tmp_path / "speech.doc"
+    path.write_bytes((FIXTURES / "speech.docx").read_bytes())
+    doc = read_document(path)
+    assert doc.format == "docx"
+    assert doc.text == read_document(FIXTURES / "speech.docx").text
+    assert doc.notes == ["the .doc file is a Word .docx file: read as one"]
+
+
+def test_doc_and_docx_that_are_really_web_pages(tmp_path):
+    page = (FIXTURES / "page_gbk.html").read_bytes()
+    for name in ["speech.doc", "speech.docx"]:
+        path = tmp_path / name
+        path.write_bytes(page)
+        doc = read_document(path)
+        assert (doc.format, doc.encoding) == ("html", "gb18030")
+        assert doc.text == read_document(FIXTURES / "page_gbk.html").text
+        assert doc.notes == [f"the {path.suffix} file is a web page: read as one"]
 
 
 def test_docx_without_document_part(tmp_path):
@@ -630,6 +726,7 @@ def test_links_loops_hidden_and_config_files(tmp_path):
         ".git/x.txt",
         "__MACOSX/._a.txt",
         "~$draft.docx",
+        "~WRL0001.tmp",
         "a.txt~",
         "clutter.yaml",
         "names.json",

@@ -15,6 +15,11 @@ from pathlib import Path
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 DOCX_SUFFIXES = {".docx"}
+MHTML_SUFFIXES = {".mht", ".mhtml"}
+# Files whose bytes decide how they are read: Word and browsers save one format under
+# another's name (a .docx as .doc, a web page or web archive as .doc or .html).
+SNIFFED_SUFFIXES = {".doc", ".wps", *DOCX_SUFFIXES, *HTML_SUFFIXES, *MHTML_SUFFIXES}
+FORMAT_NAMES = {"docx": "a Word .docx file", "html": "a web page", "mhtml": "an MHTML web archive"}
 # Hints for formats people commonly drop into a corpus folder.
 UNSUPPORTED_HINTS = {
     ".doc": "save it as .docx",
@@ -23,8 +28,6 @@ UNSUPPORTED_HINTS = {
     ".odt": "save it as .docx",
     ".pdf": "copy its text into a .txt file",
     ".caj": "copy its text into a .txt file",
-    ".mht": "save the page as .html",
-    ".mhtml": "save the page as .html",
 }
 # Analyst-owned settings and tables that live beside the speeches, never speeches themselves.
 CONFIG_NAMES = {
@@ -37,6 +40,7 @@ CONFIG_NAMES = {
 }
 CONFIG_SUFFIXES = {".csv", ".tsv", ".yaml", ".yml", ".json", ".toml", ".ini", ".xlsx", ".xls"}
 CONFIG_PREFIXES = ("stopwords", "stop_passages", "userdict", "readme", "~$")
+OFFICE_TEMP_RE = re.compile(r"~.*\.tmp", re.I)  # Word's ~WRL0001.tmp while a file is open
 SKIP_DIRS = {"__MACOSX", "__pycache__"}
 LARGE_FILE_BYTES = 20 * 1024 * 1024
 
@@ -83,23 +87,66 @@ class Document:
 
 
 def read_document(path) -> Document:
-    """Return the Document read from a .txt/.text/.md, .html/.htm or .docx file."""
+    """Return the Document read from a .txt/.text/.md, .html/.htm, .mht/.mhtml or .docx file."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in DOCX_SUFFIXES:
-        doc = Document(_read_docx(path), "utf-8", "docx")
-    elif suffix in HTML_SUFFIXES:
-        text, encoding, notes = _read_html(_read_bytes(path))
-        doc = Document(text, encoding, "html", notes)
-    elif suffix in TEXT_SUFFIXES:
+    if suffix in TEXT_SUFFIXES:
         text, encoding, notes = decode_text(_read_bytes(path))
         doc = Document(text, encoding, "txt", notes)
+    elif suffix in SNIFFED_SUFFIXES:
+        doc = _read_by_content(_read_bytes(path), suffix)
     else:
-        hint = UNSUPPORTED_HINTS.get(suffix)
-        name = suffix or "(no extension)"
-        raise ReadError(f"unsupported file type {name}" + (f": {hint}" if hint else ""))
+        raise _unsupported(suffix)
     _check_chinese(doc.text)
     return doc
+
+
+def _read_by_content(data: bytes, suffix: str) -> Document:
+    """Return the Document of a Word or web file, read by what its bytes are."""
+    expected = _SUFFIX_FORMATS.get(suffix)
+    found = _sniff_format(data) or expected
+    if found is None:
+        raise _unsupported(suffix)
+    notes = (
+        [] if found == expected else [f"the {suffix} file is {FORMAT_NAMES[found]}: read as one"]
+    )
+    if found == "docx":
+        return Document(_read_docx(data), "utf-8", "docx", notes)
+    if found == "mhtml":
+        text, encoding, more = _read_mhtml(data)
+    else:
+        text, encoding, more = _read_html(data)
+    return Document(text, encoding, found, notes + more)
+
+
+_SUFFIX_FORMATS = {
+    **dict.fromkeys(DOCX_SUFFIXES, "docx"),
+    **dict.fromkeys(HTML_SUFFIXES, "html"),
+    **dict.fromkeys(MHTML_SUFFIXES, "mhtml"),
+}
+MHTML_RE = re.compile(rb"^MIME-Version:.*?^Content-Type:\s*multipart/related", re.I | re.M | re.S)
+HTML_START_RE = re.compile(
+    rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|meta|body)\b", re.I | re.S
+)
+
+
+def _sniff_format(data: bytes) -> str | None:
+    """Return 'docx', 'mhtml' or 'html' when the bytes are plainly one, else None."""
+    if data.startswith(b"PK\x03\x04"):
+        return "docx"
+    head = data[:4096].removeprefix(codecs.BOM_UTF8)
+    if MHTML_RE.search(head[:2048]):
+        return "mhtml"
+    if HTML_START_RE.match(head):
+        return "html"
+    return None
+
+
+def _unsupported(suffix: str) -> ReadError:
+    """Return the error for a file type that is not read, with a hint when one helps."""
+    hint = UNSUPPORTED_HINTS.get(suffix)
+    name = suffix or "(no extension)"
+    return ReadError(f"unsupported file type {name}" + (f": {hint}" if hint else ""))
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -380,9 +427,25 @@ HTML_FAMILY = {
 }
 
 
-def _read_html(data: bytes) -> tuple[str, str, list[str]]:
+def _read_mhtml(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, notes) of the web page inside an MHTML web archive."""
+    import email
+    import email.policy
+
+    archive = email.message_from_bytes(data, policy=email.policy.compat32)
+    for part in archive.walk():
+        if part.get_content_type() == "text/html":
+            page = part.get_payload(decode=True)
+            if page:
+                return _read_html(page, part.get_content_charset())
+    raise ReadError(
+        "MHTML web archive without a web page inside: open it in a browser and save it as .html"
+    )
+
+
+def _read_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[str]]:
     """Return (title, publish line and main text; encoding; notes) of a saved web page."""
-    html, encoding, notes = _decode_html(data)
+    html, encoding, notes = _decode_html(data, charset)
     import lxml.html
     import trafilatura  # imported here: it takes a third of a second to load
 
@@ -478,7 +541,31 @@ def _page_title(root) -> str | None:
         text = _element_text(heading)
         if text and (heading.tag == "h1" or (title and text in title)):
             return text
-    return title or None
+    return _without_site_name(title) or None
+
+
+# <title> is often 'headline_channel_site' or 'headline - site'; a lone '—' with spaces
+# separates too, but '——' (a subtitle dash) does not.
+TITLE_SEPARATOR_RE = re.compile(r"\s*(?:_|\||｜|\s[-–—－]\s)\s*")
+SITE_NAME_RE = re.compile(
+    r"政府|网|门户|频道|官网|网站|在线|之窗|日报|晚报|新闻|委员会|办公厅|办公室|公众号|学习强国|"
+    r"纪委|监委|[省市州盟区县旗]委$"
+)
+CHANNEL_MAX_CHARS = 8
+
+
+def _without_site_name(title: str) -> str:
+    """Return a <title> without the site and channel names that follow the headline."""
+    parts = TITLE_SEPARATOR_RE.split(title)
+    dropped = False
+    # The site name comes last; once it is gone, short parts left of it are channels.
+    while len(parts) > 1 and (
+        (SITE_NAME_RE.search(parts[-1]) and len(parts[-1]) <= 20)
+        or (dropped and len(parts[-1]) <= CHANNEL_MAX_CHARS)
+    ):
+        parts.pop()
+        dropped = True
+    return title if not dropped else "_".join(parts)
 
 
 def _element_text(element) -> str:
@@ -506,16 +593,16 @@ def _publish_line(root) -> str | None:
     return None
 
 
-def _decode_html(data: bytes) -> tuple[str, str, list[str]]:
-    """Return (page, encoding, notes) decoded by its BOM, its <meta charset>, or detection."""
+def _decode_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[str]]:
+    """Return (page, encoding, notes) decoded by BOM, <meta charset>, given charset or guess."""
     if not data:
         raise ReadError("empty file")
     if any(data.startswith(bom) for bom, _ in BOMS):
         return decode_text(data)
     match = META_CHARSET_RE.search(data[:8192])
-    if match is None:
+    if match is None and charset is None:
         return decode_text(data)
-    declared = match.group(1).decode("ascii").lower()
+    declared = match.group(1).decode("ascii").lower() if match else charset.lower()
     encoding = HTML_FAMILY.get(declared, declared)
     try:
         return data.decode(encoding), encoding, []
@@ -562,9 +649,8 @@ def _tidy_lines(text: str) -> str:
 # ---------------------------------------------------------------- DOCX
 
 
-def _read_docx(path: Path) -> str:
+def _read_docx(data: bytes) -> str:
     """Return the paragraphs and table rows of a .docx, one per line, in document order."""
-    data = _read_bytes(path)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError(
             "corrupt .docx: it is an old .doc or password-protected Word file; save it as .docx"
@@ -779,6 +865,7 @@ def _skipped(name: str) -> bool:
         or name.endswith("~")
         or lower in CONFIG_NAMES
         or lower.startswith(CONFIG_PREFIXES)
+        or OFFICE_TEMP_RE.fullmatch(lower) is not None
         or Path(lower).suffix in CONFIG_SUFFIXES
     )
 
