@@ -124,7 +124,8 @@ _SUFFIX_FORMATS = {
     **dict.fromkeys(HTML_SUFFIXES, "html"),
     **dict.fromkeys(MHTML_SUFFIXES, "mhtml"),
 }
-MHTML_RE = re.compile(rb"^MIME-Version:.*?^Content-Type:\s*multipart/related", re.I | re.M | re.S)
+MAIL_HEADER_RE = re.compile(rb"\s*[A-Za-z][A-Za-z0-9-]*:")
+MHTML_RE = re.compile(rb"^Content-Type:\s*multipart/related", re.I | re.M)
 HTML_START_RE = re.compile(
     rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|meta|body)\b", re.I | re.S
 )
@@ -135,7 +136,7 @@ def _sniff_format(data: bytes) -> str | None:
     if data.startswith(b"PK\x03\x04"):
         return "docx"
     head = data[:4096].removeprefix(codecs.BOM_UTF8)
-    if MHTML_RE.search(head[:2048]):
+    if MAIL_HEADER_RE.match(head) and MHTML_RE.search(head[:2048]):
         return "mhtml"
     if HTML_START_RE.match(head):
         return "html"
@@ -483,8 +484,7 @@ LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li
 
 
 def _unwrap_layout_tables(root):
-    """Return a copy of the page whose layout tables (page grids, not data) are plain blocks."""
-    root = copy.deepcopy(root)
+    """Return the page with its layout tables (page grids, not data) turned into plain blocks."""
     # Decide on the original structure first: unwrapping an outer table changes what inner ones see.
     layout = [table for table in root.iter("table") if _is_layout_table(table)]
     for table in layout:
