@@ -103,6 +103,30 @@ def test_bomless_utf16_is_read(tmp_path):
     assert (doc.encoding, doc.text.split("\n")) == ("utf-16-le", SRC.SPEECH_001)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_bomless_utf16_with_nuls_on_both_sides(tmp_path, encoding):
+    # 一 (U+4E00), 上 (U+4E0A) and the like put NUL bytes where ASCII does not
+    lines = [
+        *SRC.SPEECH_002[:3],
+        "一要开门纳谏，二要言必信、行必果，三要最大限度开发潜力，做到需求一口清、销号一本账。",
+        "一以贯之，一抓到底，一步不退，一心一意开创新局面。",
+        "2015年3月30日",
+    ]
+    data = "\n".join(lines).encode(encoding)
+    nuls = data[0::2].count(0), data[1::2].count(0)
+    assert min(nuls) * 2 >= max(nuls)  # the old one-sided NUL test could not tell
+    path = tmp_path / "nobom.txt"
+    path.write_bytes(data)
+    doc = read_document(path)
+    assert (doc.encoding, doc.text.split("\n")) == (encoding, lines)
+
+
+def test_nul_padded_binary_is_not_read_as_utf16(tmp_path):
+    path = tmp_path / "padded.txt"
+    path.write_bytes("同志们今天".encode("utf-16-le") + bytes(400))
+    assert _read_error(path) == "binary file, not text"
+
+
 def test_short_gbk_file(tmp_path):
     path = tmp_path / "short.txt"
     path.write_bytes("同志们:".encode("gbk"))
@@ -179,6 +203,153 @@ def test_html_fallback_when_trafilatura_finds_nothing(monkeypatch):
     assert not any("网站首页" in line or "ICP" in line for line in lines)
 
 
+NAV_TABLE = (
+    '<table width="980"><tr><td class="dh"><a href="/">首页</a> | <a href="#">领导讲话</a>'
+    "</td></tr></table>"
+)
+FOOT_TABLE = '<table width="980"><tr><td align="center">版权所有：区委办公室</td></tr></table>'
+
+
+def _layout_page(tmp_path, content: str) -> list[str]:
+    page = (
+        '<html><head><meta charset="gbk">'
+        "<title>在全区三级干部大会上的讲话_领导讲话_某某区人民政府</title></head><body>"
+        f'{NAV_TABLE}<table width="980"><tr><td width="200" valign="top"><table>'
+        "<tr><td>栏目导航</td></tr><tr><td><a href='#'>领导讲话</a></td></tr>"
+        "<tr><td><a href='#'>通知公告</a></td></tr></table></td>"
+        f'<td valign="top">{content}</td></tr></table>{FOOT_TABLE}</body></html>'
+    )
+    path = tmp_path / "layout.html"
+    path.write_bytes(page.encode("gbk"))
+    return read_document(path).text.split("\n")
+
+
+def test_layout_table_with_one_paragraph_per_cell(tmp_path):
+    title, speaker, *body = SRC.SPEECH_002
+    rows = "".join(f"<tr><td>&nbsp;&nbsp;{line}</td></tr>" for line in body)
+    content = (
+        f'<table width="100%"><tr><td align="center"><b>{title}</b></td></tr>'
+        f'<tr><td align="center">{speaker}</td></tr>{rows}</table>'
+    )
+    lines = _layout_page(tmp_path, content)
+    assert not any("|" in line for line in lines)
+    start = lines.index(title)
+    assert lines[start : start + len(SRC.SPEECH_002)] == SRC.SPEECH_002
+
+
+def test_layout_table_cell_holding_paragraphs(tmp_path):
+    title, speaker, *body = SRC.SPEECH_002
+    content = (
+        f'<table width="100%"><tr><td align="center"><h2>{title}</h2></td></tr>'
+        '<tr><td align="center">发布时间：2019-03-18 点击数：356</td></tr></table>'
+        f'<table width="100%"><tr><td id="zoom"><p align="center">{speaker}</p>'
+        + "".join(f"<p>{line}</p>" for line in body)
+        + "</td></tr></table>"
+    )
+    lines = _layout_page(tmp_path, content)
+    assert lines[:2] == [title, "发布时间：2019-03-18 点击数：356"]
+    assert lines[2 : 2 + len(body) + 1] == [speaker, *body]
+    assert not any("|" in line for line in lines)
+
+
+def test_data_table_in_a_page_keeps_its_rows(tmp_path):
+    paragraphs = "".join(f"<p>{line}</p>" for line in SRC.SPEECH_002[2:])
+    table = (
+        "<table><tr><th>指标</th><th>增长</th></tr><tr><td>全市生产总值</td><td>13%</td></tr>"
+        "<tr><td>规模以上工业利润</td><td>28.6%</td></tr></table>"
+    )
+    page = (
+        f'<html><head><meta charset="utf-8"></head><body><div class="article">'
+        f"<h1>{SRC.SPEECH_002[0]}</h1>{paragraphs}{table}{paragraphs}</div></body></html>"
+    )
+    path = tmp_path / "data.html"
+    path.write_text(page, encoding="utf-8")
+    lines = read_document(path).text.split("\n")
+    at = lines.index("指标\t增长")
+    assert lines[at - 1 : at + 3] == [
+        SRC.SPEECH_002[-1],
+        "指标\t增长",
+        "全市生产总值\t13%",
+        "规模以上工业利润\t28.6%",
+    ]
+
+
+def _page_without_h1(title: str) -> str:
+    paragraphs = "".join(f"<p>{line}</p>" for line in SRC.SPEECH_002[2:])
+    return (
+        f'<html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+        f'<div class="nav"><a href="/">首页</a></div><div class="article">{paragraphs}</div>'
+        "</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "headline"),
+    [
+        ("在全区三级干部大会上的讲话_领导讲话_某某区人民政府", "在全区三级干部大会上的讲话"),
+        ("在全区三级干部大会上的讲话 - 某某区纪委监委", "在全区三级干部大会上的讲话"),
+        ("在全区三级干部大会上的讲话 | 人民网", "在全区三级干部大会上的讲话"),
+        # a subtitle dash and an unknown last part are the headline's own
+        ("真抓实干——在全区三级干部大会上的讲话", "真抓实干——在全区三级干部大会上的讲话"),
+        ("在全区三级干部大会上的讲话_徐文泊", "在全区三级干部大会上的讲话_徐文泊"),
+    ],
+)
+def test_title_tag_headline_loses_the_site_name(tmp_path, title, headline):
+    path = tmp_path / "page.html"
+    path.write_text(_page_without_h1(title), encoding="utf-8")
+    lines = read_document(path).text.split("\n")
+    assert lines[0] == headline
+    assert lines[1:] == SRC.SPEECH_002[2:]
+
+
+def _mhtml(page: bytes, part_headers: str) -> bytes:
+    head = (
+        "From: <Saved by Blink>\r\nSubject: page\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="--b--"\r\n\r\n'
+        f"----b--\r\n{part_headers}\r\n\r\n"
+    )
+    return head.encode("ascii") + page + b"\r\n----b----\r\n"
+
+
+@pytest.mark.parametrize("name", ["page.mht", "page.mhtml", "page.html", "page.doc"])
+def test_mhtml_web_archive_is_read(tmp_path, name):
+    import quopri
+
+    page = (FIXTURES / "page_nav.html").read_bytes()
+    headers = "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable"
+    path = tmp_path / name
+    path.write_bytes(_mhtml(quopri.encodestring(page).replace(b"\n", b"\r\n"), headers))
+    doc = read_document(path)
+    assert (doc.format, doc.encoding) == ("mhtml", "utf-8")
+    assert doc.text == read_document(FIXTURES / "page_nav.html").text
+    suffix = Path(name).suffix
+    expected = (
+        []
+        if suffix in (".mht", ".mhtml")
+        else [f"the {suffix} file is an MHTML web archive: read as one"]
+    )
+    assert doc.notes == expected
+
+
+def test_mhtml_part_charset_decodes_a_page_without_meta(tmp_path):
+    import base64
+
+    page = "<html><body>" + "".join(f"<p>{line}</p>" for line in SRC.SPEECH_002) + "</body></html>"
+    headers = 'Content-Type: text/html; charset="gb2312"\r\nContent-Transfer-Encoding: base64'
+    path = tmp_path / "page.mht"
+    path.write_bytes(_mhtml(base64.encodebytes(page.encode("gbk")), headers))
+    doc = read_document(path)
+    assert (doc.encoding, doc.text.split("\n")) == ("gb18030", SRC.SPEECH_002)
+
+
+def test_mhtml_without_a_web_page(tmp_path):
+    path = tmp_path / "images.mht"
+    path.write_bytes(_mhtml(b"iVBORw0KGgo=", "Content-Type: image/png"))
+    assert _read_error(path) == (
+        "MHTML web archive without a web page inside: open it in a browser and save it as .html"
+    )
+
+
 def test_html_without_chinese(tmp_path):
     path = tmp_path / "home.html"
     path.write_bytes(b"<html><body><div><a href='/'>Home</a></div></body></html>")
@@ -209,6 +380,120 @@ def test_docx_paragraphs_and_table_rows():
         "规模以上工业利润\t28.6%\t列全省第一",
         *SRC.SPEECH_003[5:],
     ]
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _word_xml(markup: str):
+    from lxml import etree
+
+    return etree.fromstring(
+        f'<w:x xmlns:w="{W_NS}" xmlns:v="urn:schemas-microsoft-com:vml" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        f"{markup}</w:x>"
+    )[0]
+
+
+def _run(text: str, tag: str = "t") -> str:
+    return f"<w:r><w:{tag}>{text}</w:{tag}></w:r>"
+
+
+def _docx_with(tmp_path, build) -> list[str]:
+    import docx
+
+    document = docx.Document()
+    build(document)
+    path = tmp_path / "speech.docx"
+    document.save(path)
+    return read_document(path).text.split("\n")
+
+
+def test_docx_tracked_changes_read_as_word_shows_them(tmp_path):
+    first, second = SRC.SPEECH_001[1][:20], SRC.SPEECH_001[1][20:]
+
+    def build(document):
+        document.add_paragraph(SRC.SPEECH_001[0])
+        paragraph = document.add_paragraph(first)
+        paragraph._p.append(_word_xml(f'<w:ins w:id="1" w:author="秘书">{_run(second)}</w:ins>'))
+        paragraph._p.append(
+            _word_xml(f'<w:del w:id="2" w:author="秘书">{_run("删掉的话", "delText")}</w:del>')
+        )
+        paragraph._p.append(_word_xml(f'<w:moveFrom w:id="3">{_run("挪走的话")}</w:moveFrom>'))
+        inserted = document.add_paragraph()._p
+        inserted.append(_word_xml(f'<w:ins w:id="4" w:author="秘书">{_run("新加的一段")}</w:ins>'))
+
+    assert _docx_with(tmp_path, build) == [SRC.SPEECH_001[0], SRC.SPEECH_001[1], "新加的一段"]
+
+
+def test_docx_content_controls_keep_their_paragraphs_in_order(tmp_path):
+    def build(document):
+        document.add_paragraph(SRC.SPEECH_002[0])
+        wrapped = "".join(f"<w:p>{_run(line)}</w:p>" for line in SRC.SPEECH_002[1:4])
+        block = _word_xml(f"<w:sdt><w:sdtPr/><w:sdtContent>{wrapped}</w:sdtContent></w:sdt>")
+        document.element.body.sectPr.addprevious(block)
+        paragraph = document.add_paragraph("回顾")
+        inline = f"<w:sdt><w:sdtContent>{_run(SRC.SPEECH_002[4][2:])}</w:sdtContent></w:sdt>"
+        paragraph._p.append(_word_xml(inline))
+
+    assert _docx_with(tmp_path, build) == SRC.SPEECH_002[:5]
+
+
+def test_docx_text_box_title_read_once_before_its_anchor(tmp_path):
+    title, *body = SRC.SPEECH_000[:3]
+    box = f"<w:txbxContent><w:p>{_run(title)}</w:p></w:txbxContent>"
+    # Word writes a DrawingML box with a VML copy for old readers: read it once
+    shape = (
+        "<w:r><mc:AlternateContent><mc:Choice Requires='wps'><w:drawing><wps:txbx>"
+        f"{box}</wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>"
+        f"{box}</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+    )
+
+    def build(document):
+        document.add_paragraph()._p.append(_word_xml(shape))
+        for line in body:
+            document.add_paragraph(line)
+
+    assert _docx_with(tmp_path, build) == SRC.SPEECH_000[:3]
+
+
+def test_docx_field_shows_its_result_not_its_code(tmp_path):
+    def build(document):
+        paragraph = document.add_paragraph("（2009年")
+        field = (
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+            + _run(" DATE \\@ M ", "instrText")
+            + '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+            + _run("2")
+            + '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        )
+        for element in _word_xml(f"<w:p>{field}</w:p>"):
+            paragraph._p.append(element)
+        paragraph.add_run("月2日)")
+        document.add_paragraph(SRC.SPEECH_003[2])
+
+    assert _docx_with(tmp_path, build) == ["（2009年2月2日)", SRC.SPEECH_003[2]]
+
+
+def test_doc_that_is_really_a_docx(tmp_path):
+    path = tmp_path / "speech.doc"
+    path.write_bytes((FIXTURES / "speech.docx").read_bytes())
+    doc = read_document(path)
+    assert doc.format == "docx"
+    assert doc.text == read_document(FIXTURES / "speech.docx").text
+    assert doc.notes == ["the .doc file is a Word .docx file: read as one"]
+
+
+def test_doc_and_docx_that_are_really_web_pages(tmp_path):
+    page = (FIXTURES / "page_gbk.html").read_bytes()
+    for name in ["speech.doc", "speech.docx"]:
+        path = tmp_path / name
+        path.write_bytes(page)
+        doc = read_document(path)
+        assert (doc.format, doc.encoding) == ("html", "gb18030")
+        assert doc.text == read_document(FIXTURES / "page_gbk.html").text
+        assert doc.notes == [f"the {path.suffix} file is a web page: read as one"]
 
 
 def test_docx_without_document_part(tmp_path):
@@ -253,16 +538,9 @@ BAD_INPUTS = [
     ("english.txt", b"Speech of the mayor, 12 March 2009.\n", "no Chinese text"),
     # GB18030 decodes these bytes strictly (cr閍, r閟eaux): the mojibake must not pass as Chinese
     ("french.txt", "Elle créa des réseaux.\n".encode("latin-1") * 3, "no Chinese text"),
-    (
-        "cut.txt",
-        _truncated_gb18030(),
-        f"cannot decode as GB18030 at byte {len(_truncated_gb18030()) - 1}",
-    ),
-    (
-        "cut_utf8.txt",
-        _truncated_utf8(),
-        f"cannot decode as UTF-8 at byte {len(_truncated_utf8()) - 2}",
-    ),
+    # cut short after a few characters: too little text to trust a repair
+    ("cut.txt", _truncated_gb18030()[:9], "cannot decode as GB18030 at byte 8"),
+    ("cut_utf8.txt", _truncated_utf8()[:88], "cannot decode as UTF-8 at byte 86"),
     (
         "odd_utf16.txt",
         b"\xff\xfe" + "同志们".encode("utf-16-le") + b"\x0a",
@@ -309,7 +587,51 @@ def test_damaged_utf8_in_the_middle(tmp_path):
     head, tail = text[:100].encode("utf-8"), text[100:].encode("utf-8")
     path = tmp_path / "damaged.txt"
     path.write_bytes(head + b"\xe5\x9c" + tail)  # half a character inserted
-    assert _read_error(path) == f"cannot decode as UTF-8 at byte {len(head)}"
+    doc = read_document(path)
+    assert (doc.encoding, doc.text) == ("utf-8", text[:100] + "\ufffd" + text[100:])
+    at = len(head)
+    assert doc.notes == [f"2 bytes not valid UTF-8 (at byte {at}-{at + 1}) replaced with U+FFFD"]
+
+
+@pytest.mark.parametrize(("encoding", "name"), [("gb18030", "GB18030"), ("utf-8", "UTF-8")])
+def test_file_cut_mid_character_is_read_with_a_warning(tmp_path, encoding, name):
+    text = "\n".join(SRC.SPEECH_002)
+    data = text.encode(encoding)[:-1]
+    path = tmp_path / "cut.txt"
+    path.write_bytes(data)
+    doc = read_document(path)
+    assert (doc.encoding, doc.text) == (encoding, text[:-1] + "\ufffd")
+    cut = len(text[:-1].encode(encoding))
+    where = str(cut) if len(data) - cut == 1 else f"{cut}-{len(data) - 1}"
+    assert doc.notes == [
+        f"{len(data) - cut} byte{'s' if len(data) - cut > 1 else ''} not valid {name} "
+        f"(at byte {where}) replaced with U+FFFD; the file ends mid-character (cut short?)"
+    ]
+
+
+def test_stray_byte_in_gbk_loses_one_character_only(tmp_path):
+    text = "\n".join(SRC.SPEECH_002)
+    at = text.index("实施")
+    data = bytearray(text.encode("gbk"))
+    lead = len(text[:at].encode("gbk"))
+    data[lead] = 0xFF  # the lead byte of 实 damaged: its trail byte must not pair with 施
+    path = tmp_path / "stray.txt"
+    path.write_bytes(bytes(data))
+    doc = read_document(path)
+    assert (doc.encoding, doc.text) == ("gb18030", text[:at] + "\ufffd" + text[at + 1 :])
+    assert doc.notes == [
+        f"2 bytes not valid GB18030 (at byte {lead}-{lead + 1}) replaced with U+FFFD"
+    ]
+
+
+def test_badly_damaged_file_is_still_an_error(tmp_path):
+    text = "\n".join(SRC.SPEECH_002)
+    data = text.encode("gbk")
+    step = len(data) // 20
+    damaged = b"".join(data[i : i + step] + b"\xff" for i in range(0, len(data), step))
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(damaged)
+    assert _read_error(path) == f"cannot decode as GB18030 at byte {step}"
 
 
 def test_truncated_real_docx(tmp_path):
@@ -404,6 +726,7 @@ def test_links_loops_hidden_and_config_files(tmp_path):
         ".git/x.txt",
         "__MACOSX/._a.txt",
         "~$draft.docx",
+        "~WRL0001.tmp",
         "a.txt~",
         "clutter.yaml",
         "names.json",

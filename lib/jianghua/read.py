@@ -8,13 +8,18 @@ import os
 import re
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 DOCX_SUFFIXES = {".docx"}
+MHTML_SUFFIXES = {".mht", ".mhtml"}
+# Files whose bytes decide how they are read: Word and browsers save one format under
+# another's name (a .docx as .doc, a web page or web archive as .doc or .html).
+SNIFFED_SUFFIXES = {".doc", ".wps", *DOCX_SUFFIXES, *HTML_SUFFIXES, *MHTML_SUFFIXES}
+FORMAT_NAMES = {"docx": "a Word .docx file", "html": "a web page", "mhtml": "an MHTML web archive"}
 # Hints for formats people commonly drop into a corpus folder.
 UNSUPPORTED_HINTS = {
     ".doc": "save it as .docx",
@@ -23,8 +28,6 @@ UNSUPPORTED_HINTS = {
     ".odt": "save it as .docx",
     ".pdf": "copy its text into a .txt file",
     ".caj": "copy its text into a .txt file",
-    ".mht": "save the page as .html",
-    ".mhtml": "save the page as .html",
 }
 # Analyst-owned settings and tables that live beside the speeches, never speeches themselves.
 CONFIG_NAMES = {
@@ -37,6 +40,7 @@ CONFIG_NAMES = {
 }
 CONFIG_SUFFIXES = {".csv", ".tsv", ".yaml", ".yml", ".json", ".toml", ".ini", ".xlsx", ".xls"}
 CONFIG_PREFIXES = ("stopwords", "stop_passages", "userdict", "readme", "~$")
+OFFICE_TEMP_RE = re.compile(r"~.*\.tmp", re.I)  # Word's ~WRL0001.tmp while a file is open
 SKIP_DIRS = {"__MACOSX", "__pycache__"}
 LARGE_FILE_BYTES = 20 * 1024 * 1024
 
@@ -53,6 +57,9 @@ CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32), 127])
 SAMPLE = 1 << 16
 CHINESE_ENCODINGS = ("gb18030", "big5")
 GUESS_MIN_BYTES = 256  # charset-normalizer's guess is unreliable on fewer bytes
+# A clearly encoded file with at most this many bad bytes (and under 1% of it) is read with
+# U+FFFD in their place: one stray byte should not lose a whole speech.
+MAX_DAMAGED_BYTES = 16
 # charset-normalizer guesses folded into our candidate names
 FAMILY = {
     "gb2312": "gb18030",
@@ -71,31 +78,76 @@ class ReadError(Exception):
 
 @dataclass
 class Document:
-    """The text of one file, with the encoding and format it was read from."""
+    """The text of one file, with the encoding and format it was read from, and reading notes."""
 
     text: str
     encoding: str
     format: str
+    notes: list[str] = field(default_factory=list)  # warnings, e.g. damaged bytes replaced
 
 
 def read_document(path) -> Document:
-    """Return the Document read from a .txt/.text/.md, .html/.htm or .docx file."""
+    """Return the Document read from a .txt/.text/.md, .html/.htm, .mht/.mhtml or .docx file."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in DOCX_SUFFIXES:
-        doc = Document(_read_docx(path), "utf-8", "docx")
-    elif suffix in HTML_SUFFIXES:
-        text, encoding = _read_html(_read_bytes(path))
-        doc = Document(text, encoding, "html")
-    elif suffix in TEXT_SUFFIXES:
-        text, encoding = decode_text(_read_bytes(path))
-        doc = Document(text, encoding, "txt")
+    if suffix in TEXT_SUFFIXES:
+        text, encoding, notes = decode_text(_read_bytes(path))
+        doc = Document(text, encoding, "txt", notes)
+    elif suffix in SNIFFED_SUFFIXES:
+        doc = _read_by_content(_read_bytes(path), suffix)
     else:
-        hint = UNSUPPORTED_HINTS.get(suffix)
-        name = suffix or "(no extension)"
-        raise ReadError(f"unsupported file type {name}" + (f": {hint}" if hint else ""))
+        raise _unsupported(suffix)
     _check_chinese(doc.text)
     return doc
+
+
+def _read_by_content(data: bytes, suffix: str) -> Document:
+    """Return the Document of a Word or web file, read by what its bytes are."""
+    expected = _SUFFIX_FORMATS.get(suffix)
+    found = _sniff_format(data) or expected
+    if found is None:
+        raise _unsupported(suffix)
+    notes = (
+        [] if found == expected else [f"the {suffix} file is {FORMAT_NAMES[found]}: read as one"]
+    )
+    if found == "docx":
+        return Document(_read_docx(data), "utf-8", "docx", notes)
+    if found == "mhtml":
+        text, encoding, more = _read_mhtml(data)
+    else:
+        text, encoding, more = _read_html(data)
+    return Document(text, encoding, found, notes + more)
+
+
+_SUFFIX_FORMATS = {
+    **dict.fromkeys(DOCX_SUFFIXES, "docx"),
+    **dict.fromkeys(HTML_SUFFIXES, "html"),
+    **dict.fromkeys(MHTML_SUFFIXES, "mhtml"),
+}
+MAIL_HEADER_RE = re.compile(rb"\s*[A-Za-z][A-Za-z0-9-]*:")
+MHTML_RE = re.compile(rb"^Content-Type:\s*multipart/related", re.I | re.M)
+HTML_START_RE = re.compile(
+    rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|meta|body)\b", re.I | re.S
+)
+
+
+def _sniff_format(data: bytes) -> str | None:
+    """Return 'docx', 'mhtml' or 'html' when the bytes are plainly one, else None."""
+    if data.startswith(b"PK\x03\x04"):
+        return "docx"
+    head = data[:4096].removeprefix(codecs.BOM_UTF8)
+    if MAIL_HEADER_RE.match(head) and MHTML_RE.search(head[:2048]):
+        return "mhtml"
+    if HTML_START_RE.match(head):
+        return "html"
+    return None
+
+
+def _unsupported(suffix: str) -> ReadError:
+    """Return the error for a file type that is not read, with a hint when one helps."""
+    hint = UNSUPPORTED_HINTS.get(suffix)
+    name = suffix or "(no extension)"
+    return ReadError(f"unsupported file type {name}" + (f": {hint}" if hint else ""))
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -130,51 +182,112 @@ def _check_chinese(text: str) -> None:
 # ---------------------------------------------------------------- plain text decoding
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding) for raw bytes, decoded strictly in a verified encoding."""
+def decode_text(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, notes) for raw bytes, decoded in a verified encoding."""
     if not data:
         raise ReadError("empty file")
     for bom, encoding in BOMS:
         if data.startswith(bom):
             name = "utf-8-sig" if encoding == "utf-8" else encoding
-            return _strict(data[len(bom) :], encoding, offset=len(bom)), name
+            text, notes = _repaired_or_raise(data[len(bom) :], encoding, len(bom))
+            return text, name, notes
     if b"\x00" in data:
-        return _decode_nul_bytes(data)
+        return (*_decode_nul_bytes(data), [])
     head = data[:SAMPLE]
     if sum(head.count(b) for b in CONTROL_BYTES) > len(head) // 100:
         raise ReadError("binary file, not text")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as err:
         utf8_error = err
     if _damaged_utf8(data, utf8_error.start):
-        raise ReadError(f"cannot decode as UTF-8 at byte {utf8_error.start}")
+        text, notes = _repaired_or_raise(data, "utf-8")
+        return text, "utf-8", notes
     return _decode_legacy(data, utf8_error)
 
 
-def _strict(data: bytes, encoding: str, offset: int = 0) -> str:
-    """Return data decoded strictly; ReadError names the encoding and byte offset."""
+def _repaired_or_raise(data: bytes, encoding: str, offset: int = 0) -> tuple[str, list[str]]:
+    """Return (text, notes): strict, else with a few bad bytes replaced; else ReadError."""
     try:
-        return data.decode(encoding)
+        return data.decode(encoding), []
     except UnicodeDecodeError as err:
-        name = encoding.upper()
-        raise ReadError(f"cannot decode as {name} at byte {err.start + offset}") from err
+        failed_at = err.start + offset
+    repaired = _repair(data, encoding, offset)
+    if repaired is None:
+        raise ReadError(f"cannot decode as {encoding.upper()} at byte {failed_at}")
+    return repaired
+
+
+def _repair(data: bytes, encoding: str, offset: int = 0) -> tuple[str, list[str]] | None:
+    """Return (text with one U+FFFD per bad byte run, a note on them), or None if too damaged."""
+    allowed = min(MAX_DAMAGED_BYTES, len(data) // 100)
+    pieces, runs, pos = [], [], 0
+    while True:
+        try:
+            pieces.append(data[pos:].decode(encoding))
+            break
+        except UnicodeDecodeError as err:
+            start, end = pos + err.start, _resync(data, pos + err.start, pos + err.end, encoding)
+            # The bytes before the bad run decoded in the failed pass, so they decode alone.
+            pieces.append(data[pos:start].decode(encoding))
+            if runs and runs[-1][1] == start:  # one damaged character, one replacement
+                runs[-1][1] = end
+            else:
+                pieces.append("\ufffd")
+                runs.append([start, end])
+            pos = end
+            if sum(b - a for a, b in runs) > allowed:
+                return None
+    return "".join(pieces), [_damage_note(encoding, runs, offset, len(data))]
+
+
+def _resync(data: bytes, start: int, end: int, encoding: str) -> int:
+    """Return where decoding resumes after a bad byte: after it, or after the pair it began."""
+    if encoding.startswith("utf") or end - start != 1 or start + 2 > len(data):
+        return end  # UTF-8 finds character starts by itself
+    # A damaged lead byte of a two-byte character leaves its trail byte, which may pair
+    # with the next lead byte and shift the rest of the line: keep the better-reading choice.
+    return max((end, start + 2), key=lambda p: (_reads_well(data[p : p + 64], encoding), -p))
+
+
+def _reads_well(data: bytes, encoding: str) -> int:
+    """Return how many ASCII, everyday Chinese and punctuation characters outnumber the rest."""
+    text = data.decode(encoding, errors="replace")
+    good = sum(1 for ch in text if ord(ch) < 0x80 or _is_common(ch) or _is_cjk_punctuation(ch))
+    return 2 * good - len(text)
+
+
+def _damage_note(encoding: str, runs: list, offset: int, size: int) -> str:
+    """Return the warning for byte runs replaced while decoding."""
+    bad = sum(b - a for a, b in runs)
+    where = ", ".join(
+        str(a + offset) if b - a == 1 else f"{a + offset}-{b + offset - 1}" for a, b in runs
+    )
+    note = (
+        f"{bad} byte{'s' if bad > 1 else ''} not valid {encoding.upper()} "
+        f"(at byte {where}) replaced with U+FFFD"
+    )
+    return note + ("; the file ends mid-character (cut short?)" if runs[-1][1] == size else "")
 
 
 def _decode_nul_bytes(data: bytes) -> tuple[str, str]:
     """Return BOM-less UTF-16 text, or raise: NUL bytes otherwise mean a binary file."""
-    even, odd = data[0::2][:SAMPLE].count(0), data[1::2][:SAMPLE].count(0)
-    # ASCII in UTF-16 puts its NULs on one side; only a few CJK characters (一 U+4E00)
-    # put them on the other.
-    if len(data) % 2 == 0 and min(even, odd) * 2 < max(even, odd):
-        encoding = "utf-16-le" if odd > even else "utf-16-be"
+    found = []
+    # The NULs of ASCII (newlines, digits) fall on one side, but CJK characters such as
+    # 一 (U+4E00) put some on the other: judge each byte order by the text it gives.
+    for encoding in ("utf-16-le", "utf-16-be") if len(data) % 2 == 0 else ():
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
-            text = ""
-        if text and _looks_like_chinese(text[:SAMPLE]):
-            return text, encoding
-    raise ReadError("binary file, not text")
+            continue
+        sample = text[: SAMPLE // 2]
+        controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if controls <= len(sample) // 100 and _looks_like_chinese(sample):
+            found.append((_common_cjk(sample), text, encoding))
+    if not found:
+        raise ReadError("binary file, not text")
+    _, text, encoding = max(found)
+    return text, encoding
 
 
 def _looks_like_chinese(text: str) -> bool:
@@ -208,8 +321,8 @@ def _looks_western(head: bytes) -> bool:
     return paired < len(high) / 4
 
 
-def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError) -> tuple[str, str]:
-    """Return the strict decoding with the most everyday Chinese characters, or raise."""
+def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, notes) with the most everyday Chinese characters, or raise."""
     guess = _guess_encoding(data)
     candidates = list(dict.fromkeys([*CHINESE_ENCODINGS, *([guess] if guess else [])]))
     best, best_key, failures = None, None, {"utf-8": utf8_error.start}
@@ -230,11 +343,28 @@ def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError) -> tuple[str, st
     if (best is None or not best_key[0]) and _looks_western(data[:SAMPLE]):
         raise ReadError("no Chinese text")
     if best is not None:
-        return best
+        return (*best, [])
+    repaired = _repair_legacy(data, candidates)
+    if repaired is not None:
+        return repaired
     # The encoding that got furthest before failing is the most likely one.
     order = ["utf-8", *candidates]
     likely = max(failures, key=lambda e: (failures[e], -order.index(e)))
     raise ReadError(f"cannot decode as {likely.upper()} at byte {failures[likely]}")
+
+
+def _repair_legacy(data: bytes, candidates: list[str]) -> tuple[str, str, list[str]] | None:
+    """Return (text, encoding, notes) of the plausible decoding needing fewest replacements."""
+    best, best_key = None, None
+    for rank, encoding in enumerate(candidates):
+        repaired = _repair(data, encoding)
+        if repaired is None or not _plausible(repaired[0][:SAMPLE]):
+            continue
+        text, notes = repaired
+        key = (-text.count("\ufffd"), _common_cjk(text[:SAMPLE]), -rank)
+        if best_key is None or key > best_key:
+            best, best_key = (text, encoding, notes), key
+    return best
 
 
 def _plausible(text: str) -> bool:
@@ -298,9 +428,25 @@ HTML_FAMILY = {
 }
 
 
-def _read_html(data: bytes) -> tuple[str, str]:
-    """Return (title, publish line and main text, encoding) of a saved web page."""
-    html, encoding = _decode_html(data)
+def _read_mhtml(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, notes) of the web page inside an MHTML web archive."""
+    import email
+    import email.policy
+
+    archive = email.message_from_bytes(data, policy=email.policy.compat32)
+    for part in archive.walk():
+        if part.get_content_type() == "text/html":
+            page = part.get_payload(decode=True)
+            if page:
+                return _read_html(page, part.get_content_charset())
+    raise ReadError(
+        "MHTML web archive without a web page inside: open it in a browser and save it as .html"
+    )
+
+
+def _read_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[str]]:
+    """Return (title, publish line and main text; encoding; notes) of a saved web page."""
+    html, encoding, notes = _decode_html(data, charset)
     import lxml.html
     import trafilatura  # imported here: it takes a third of a second to load
 
@@ -308,37 +454,123 @@ def _read_html(data: bytes) -> tuple[str, str]:
         root = lxml.html.fromstring(html)
     except Exception as err:  # lxml raises several types for broken markup
         raise ReadError(f"cannot parse the web page: {err}") from err
+    root = _unwrap_layout_tables(root)
     # with_metadata=False: trafilatura's date guessing costs ~0.4 s a page and is unused here
     found = trafilatura.bare_extraction(
-        html,
+        copy.deepcopy(root),
         with_metadata=False,
         include_comments=False,
         include_tables=True,
         favor_recall=True,
         deduplicate=False,
     )
-    text = (found.text or "") if found is not None else ""
+    text = _table_rows_as_tabs(found.text or "") if found is not None else ""
     if not CJK_RE.search(text):
         text = _html_body_text(root)
         if not CJK_RE.search(text):
             raise ReadError("no Chinese text found in the web page (no main content either)")
     # The headline and publish line are page text the metadata stage needs, but
     # trafilatura keeps them out of the main text.
+    flat = " ".join(text.split())
     head = [
         line
         for line in (_page_title(root), _publish_line(root))
-        if line and CJK_RE.search(line) and line not in text
+        if line and CJK_RE.search(line) and line not in flat
     ]
-    return _tidy_lines("\n".join([*head, text])), encoding
+    return _tidy_lines("\n".join([*head, text])), encoding, notes
+
+
+LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li")
+
+
+def _unwrap_layout_tables(root):
+    """Return the page with its layout tables (page grids, not data) turned into plain blocks."""
+    # Decide on the original structure first: unwrapping an outer table changes what inner ones see.
+    layout = [table for table in root.iter("table") if _is_layout_table(table)]
+    for table in layout:
+        for element in [table, *table.iterchildren("thead", "tbody", "tfoot")]:
+            element.tag = "div"
+        for row in table.xpath("./tr|./div/tr"):
+            row.tag = "div"
+            for cell in row.iterchildren("td", "th"):
+                cell.tag = "div"
+    return root
+
+
+def _is_layout_table(table) -> bool:
+    """Return True for a table used to lay out a page rather than to hold rows of data."""
+    if table.xpath(".//table"):
+        return True
+    rows = table.xpath("./tr|./*/tr")
+    cells = [row.xpath("./td|./th") for row in rows]
+    filled = [[c for c in row if c.text_content().strip()] for row in cells]
+    # Old CMS pages put each paragraph (or the whole article) in a one-column table.
+    if all(len(row) <= 1 for row in filled):
+        return True
+    # A data cell holds a value; a layout cell holds paragraphs or headings.
+    return any(
+        len(cell.xpath(f"./{'|./'.join(LAYOUT_BLOCKS)}")) > 1 or cell.xpath(".//h1|.//h2|.//h3")
+        for row in cells
+        for cell in row
+    )
+
+
+PIPE_ROW_RE = re.compile(r"^\|(.*)\|$")
+PIPE_RULE_RE = re.compile(r"^\|(\s*:?-+:?\s*\|)+$")
+CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
+
+
+def _table_rows_as_tabs(text: str) -> str:
+    """Return trafilatura's text with its '| a | b |' table rows as tab-separated cells."""
+    lines = []
+    for line in text.splitlines():
+        match = PIPE_ROW_RE.match(line.strip())
+        if PIPE_RULE_RE.match(line.strip()):
+            continue
+        if match:
+            cells = (c.strip().replace("\\|", "|") for c in CELL_SPLIT_RE.split(match.group(1)))
+            line = "\t".join(c for c in cells if c)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _page_title(root) -> str | None:
-    """Return the page's headline: its first <h1>, else its <title>."""
-    for path in (".//h1", ".//title"):
-        element = root.find(path)
-        if element is not None and element.text_content().strip():
-            return " ".join(element.text_content().split())
-    return None
+    """Return the page's headline: its first <h1>, else a heading named in <title>, else <title>."""
+    title = _element_text(root.find(".//title"))
+    for heading in root.xpath("//h1|//h2|//h3"):
+        text = _element_text(heading)
+        if text and (heading.tag == "h1" or (title and text in title)):
+            return text
+    return _without_site_name(title) or None
+
+
+# <title> is often 'headline_channel_site' or 'headline - site'; a lone '—' with spaces
+# separates too, but '——' (a subtitle dash) does not.
+TITLE_SEPARATOR_RE = re.compile(r"\s*(?:_|\||｜|\s[-–—－]\s)\s*")
+SITE_NAME_RE = re.compile(
+    r"政府|网|门户|频道|官网|网站|在线|之窗|日报|晚报|新闻|委员会|办公厅|办公室|公众号|学习强国|"
+    r"纪委|监委|[省市州盟区县旗]委$"
+)
+CHANNEL_MAX_CHARS = 8
+
+
+def _without_site_name(title: str) -> str:
+    """Return a <title> without the site and channel names that follow the headline."""
+    parts = TITLE_SEPARATOR_RE.split(title)
+    dropped = False
+    # The site name comes last; once it is gone, short parts left of it are channels.
+    while len(parts) > 1 and (
+        (SITE_NAME_RE.search(parts[-1]) and len(parts[-1]) <= 20)
+        or (dropped and len(parts[-1]) <= CHANNEL_MAX_CHARS)
+    ):
+        parts.pop()
+        dropped = True
+    return title if not dropped else "_".join(parts)
+
+
+def _element_text(element) -> str:
+    """Return the element's text with its whitespace runs collapsed ('' for None)."""
+    return "" if element is None else " ".join(element.text_content().split())
 
 
 PUBLISH_RE = re.compile(r"(发布|发表|更新|时间|日期)\s*[:：]\s*\d{4}")
@@ -346,26 +578,34 @@ PUBLISH_RE = re.compile(r"(发布|发表|更新|时间|日期)\s*[:：]\s*\d{4}"
 
 def _publish_line(root) -> str | None:
     """Return the page's short 'published on' line (发布时间: 2015-03-30 ...), if any."""
-    for element in root.iter("div", "p", "span", "td", "li"):
+    found = [
+        element
+        for element in root.iter("div", "p", "span", "td", "li")
+        if len(element.text_content()) < 300 and PUBLISH_RE.search(element.text_content())
+    ]
+    # The innermost match: a wrapper around the headline and the publish line is not it.
+    for element in found:
         content = " ".join(element.text_content().split())
-        if len(content) < 100 and PUBLISH_RE.search(content):
+        if len(content) < 100 and not any(
+            e is not element and element in e.iterancestors() for e in found
+        ):
             return content
     return None
 
 
-def _decode_html(data: bytes) -> tuple[str, str]:
-    """Return the page decoded by its BOM, its <meta charset>, or detection."""
+def _decode_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[str]]:
+    """Return (page, encoding, notes) decoded by BOM, <meta charset>, given charset or guess."""
     if not data:
         raise ReadError("empty file")
     if any(data.startswith(bom) for bom, _ in BOMS):
         return decode_text(data)
     match = META_CHARSET_RE.search(data[:8192])
-    if match is None:
+    if match is None and charset is None:
         return decode_text(data)
-    declared = match.group(1).decode("ascii").lower()
+    declared = match.group(1).decode("ascii").lower() if match else charset.lower()
     encoding = HTML_FAMILY.get(declared, declared)
     try:
-        return data.decode(encoding), encoding
+        return data.decode(encoding), encoding, []
     except LookupError:
         return decode_text(data)
     except UnicodeDecodeError as err:
@@ -409,9 +649,8 @@ def _tidy_lines(text: str) -> str:
 # ---------------------------------------------------------------- DOCX
 
 
-def _read_docx(path: Path) -> str:
+def _read_docx(data: bytes) -> str:
     """Return the paragraphs and table rows of a .docx, one per line, in document order."""
-    data = _read_bytes(path)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError(
             "corrupt .docx: it is an old .doc or password-protected Word file; save it as .docx"
@@ -443,20 +682,61 @@ def _read_docx(path: Path) -> str:
 
 def _docx_lines(document) -> list[str]:
     """Return the non-empty lines of a Word document: paragraphs and table rows."""
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    lines = []
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(block, document).text)
-        elif tag == "tbl":
-            lines.extend(_table_rows(Table(block, document)))
+    lines = _block_lines(document.element.body, document)
     return [line for line in lines if line.strip()]
 
 
-def _table_rows(table) -> list[str]:
+# Word markup whose text is not shown: deletions, text moved away, field codes, properties.
+WORD_HIDDEN = {"del", "moveFrom", "instrText", "delText", "pPr", "rPr", "Fallback"}
+WORD_CHARACTERS = {"tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
+
+
+def _block_lines(container, document) -> list[str]:
+    """Return the lines of the paragraphs and tables in a Word body, cell, box or control."""
+    from docx.table import Table
+
+    lines = []
+    for block in container.iterchildren():
+        tag = _word_tag(block)
+        if tag == "p":
+            lines.extend(_paragraph_lines(block, document))
+        elif tag == "tbl":
+            lines.extend(_table_rows(Table(block, document), document))
+        elif tag in ("sdt", "sdtContent", "customXml", "ins", "moveTo"):
+            # content controls and tracked insertions wrap whole paragraphs Word shows
+            lines.extend(_block_lines(block, document))
+    return lines
+
+
+def _paragraph_lines(paragraph, document) -> list[str]:
+    """Return the lines Word shows for a paragraph: its text boxes' lines, then its text."""
+    parts, boxes = [], []
+    _collect_text(paragraph, document, parts, boxes)
+    return [*boxes, "".join(parts)]
+
+
+def _collect_text(element, document, parts: list, boxes: list) -> None:
+    """Append the shown text under element to parts, and its text boxes' lines to boxes."""
+    for child in element.iterchildren():
+        tag = _word_tag(child)
+        if tag in WORD_HIDDEN or tag is None:
+            continue
+        if tag == "txbxContent":
+            boxes.extend(_block_lines(child, document))
+        elif tag == "t":
+            parts.append(child.text or "")
+        elif tag in WORD_CHARACTERS:
+            parts.append(WORD_CHARACTERS[tag])
+        else:  # runs, insertions, hyperlinks, inline controls, fields, drawings
+            _collect_text(child, document, parts, boxes)
+
+
+def _word_tag(element) -> str | None:
+    """Return an XML element's local name (None for comments and processing instructions)."""
+    return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else None
+
+
+def _table_rows(table, document) -> list[str]:
     """Return one tab-separated line per table row; merged cells appear once."""
     rows = []
     for row in table.rows:
@@ -465,7 +745,8 @@ def _table_rows(table) -> list[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+            lines = _block_lines(cell._tc, document)
+            cells.append(" ".join(line.strip() for line in lines if line.strip()))
         rows.append("\t".join(c for c in cells if c))
     return rows
 
@@ -584,6 +865,7 @@ def _skipped(name: str) -> bool:
         or name.endswith("~")
         or lower in CONFIG_NAMES
         or lower.startswith(CONFIG_PREFIXES)
+        or OFFICE_TEMP_RE.fullmatch(lower) is not None
         or Path(lower).suffix in CONFIG_SUFFIXES
     )
 
