@@ -281,3 +281,21 @@ def test_dates_from_a_signature_and_from_a_file_name(tmp_path):
     assert pd.isna(rows.loc["web.txt", "date"])
     assert rows.loc["web.txt", "published"] == pd.Timestamp("2019-03-16")
     assert rows.date_precision.tolist() == ["day", "day", pd.NA]
+
+
+def test_a_few_damaged_bytes_keep_the_speech_and_say_where(tmp_path):
+    body = "".join(f"第{n}项工作要抓紧抓实，确保按期完成任务。" for n in "一二三四五六七八九十")
+    text = (
+        f"在全县作风建设大会上的讲话\n县委书记 王五\n同志们：\n今天部署实施作风建设年活动。{body}"
+    )
+    data = bytearray(text.encode("gbk"))
+    at = len(text[: text.index("实施")].encode("gbk"))
+    data[at] = 0xFF
+    (tmp_path / "damaged.txt").write_bytes(bytes(data))
+    (tmp_path / "good.txt").write_text(text.replace("王五", "赵六"), encoding="utf-8")
+    corpus = load_corpus(tmp_path, cache=False)
+    assert corpus.speeches["speaker"].tolist() == ["王五", "赵六"]
+    # the replacement character itself is dropped by the normaliser, which warns about it too
+    assert "今天部署施作风建设年活动。第一项" in corpus.speeches["text"].iloc[0]
+    notes = corpus.problems[corpus.problems["source"] == "damaged.txt"]["message"].tolist()
+    assert f"2 bytes not valid GB18030 (at byte {at}-{at + 1}) replaced with U+FFFD" in notes

@@ -389,6 +389,8 @@ def _read_one(item: tuple, setup: dict, store) -> tuple:
         found = ([], [], [], [_problem(source, "error", str(err))])
     else:
         found = tuple(_load_document(document.text, source, stem, setup))
+        # how the file was read (bytes replaced, a .doc that is really .docx) comes first
+        found[3][:0] = [_problem(source, "warning", note) for note in document.notes]
     if store is not None and key is not None:
         store.put(key, found)
     return found
