@@ -324,7 +324,9 @@ def test_weekday_and_mixed_dates_parse(line, expected):
     assert meta["title"] == "在全区作风建设大会上的讲话"
 
 
-@pytest.mark.parametrize("line", ["（2019年3月）", "2019年3月", "二〇一九年三月", "(2019年3月份)"])
+@pytest.mark.parametrize(
+    "line", ["（2019年3月）", "2019年3月", "二〇一九年三月", "(2019年3月份)", "2019-03", "2019.3"]
+)
 def test_year_and_month_give_the_first_of_the_month(line):
     meta = extract_metadata(["在全区作风建设大会上的讲话", "区委书记 张三", line], BODY, [])
     assert meta["date"] == pd.Timestamp("2019-03-01")
@@ -534,3 +536,14 @@ def test_a_labelled_or_timed_date_at_the_end_is_published():
 def test_a_header_date_wins_over_the_signature():
     meta = extract_metadata([*HEADER, "（2019年3月14日）"], BODY, [], closing=["2019年3月15日"])
     assert meta["date"] == pd.Timestamp("2019-03-14")
+
+
+@pytest.mark.parametrize("value", ["2015-03", "2015/3", "2015年3月"])
+def test_a_month_in_metadata_csv(seed_corpus, seed_ids, tmp_path, value):
+    csv = tmp_path / "metadata.csv"
+    sid = seed_ids["001-1"]
+    csv.write_text(f"speech_id,date\n{sid},{value}\n", encoding="utf-8")
+    speeches, problems = apply_overrides(seed_corpus.speeches, csv)
+    row = speeches.set_index("speech_id").loc[sid]
+    assert problems == []
+    assert (row.date, row.date_precision) == (pd.Timestamp("2015-03-01"), "month")

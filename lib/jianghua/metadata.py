@@ -35,6 +35,7 @@ _DATE_PATTERNS = (
 _MONTH_ONLY = re.compile(
     rf"[(（\s—-]*(\d{{4}}|[{_CN}Oo0]{{4}})\s*年\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*月份?[)）\s]*"
 )
+_MONTH_NUMERIC = re.compile(r"[(（\s]*(\d{4})[-/.](\d{1,2})[)）\s]*")  # 2019-03, 2019.3
 _BRACKETED = re.compile(r"[(（【\[][^()（）【】\[\]]*[)）】\]]")
 _DASH_DATE = re.compile(rf"——(?=\s*(?:\d{{4}}|[{_CN}Oo0]{{4}})\s*年)")
 _DATE_PAREN = re.compile(r"[(（][^()（）]{6,24}[)）]")
@@ -213,7 +214,8 @@ def date_in_name(name: str) -> pd.Timestamp:
 
 def month_date(text) -> pd.Timestamp:
     """Return the first day of the month when text is only a year and month, else NaT."""
-    m = _MONTH_ONLY.fullmatch(str(text).strip().translate(_FULLWIDTH))
+    text = str(text).strip().translate(_FULLWIDTH)
+    m = _MONTH_ONLY.fullmatch(text) or _MONTH_NUMERIC.fullmatch(text)
     if not m:
         return pd.NaT
     year, month = (_cn_number(g.replace(" ", "")) for g in m.groups())
