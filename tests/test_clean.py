@@ -276,6 +276,15 @@ def test_a_bare_date_beside_page_clutter_is_a_publish_line():
     assert _pairs(clean_text(stamped)[1]) == [("publish line", "2019-03-16 20:30")]
 
 
+def test_a_bracketed_date_beside_a_publish_line_stays_the_speech_date(tmp_path):
+    # a page that prints 发布时间 between the headline and the speech's own (date)
+    text = "\n".join([HEADER[0], "发布时间: 2019-03-20 来源:区委办公室", "(2019年3月15日)", *BODY])
+    _, removed = clean_text(text)
+    assert _pairs(removed) == [("publish line", "发布时间: 2019-03-20 来源:区委办公室")]
+    row, _ = _load(tmp_path, text)
+    assert (row.date, row.published) == (pd.Timestamp("2019-03-15"), pd.Timestamp("2019-03-20"))
+
+
 @pytest.mark.parametrize(
     "footer", ["- {} -", "—{}—", "第{}页 共3页", "第 {} 页", "{}/3", "Page {}"]
 )
