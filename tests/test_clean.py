@@ -383,3 +383,76 @@ def test_wechat_article_furniture_is_removed(tmp_path):
 def test_a_speech_sentence_asking_for_attention_is_not_a_watermark():
     text = BODY[1] + "希望更多的干部群众请关注作风建设，积极参与监督。"
     assert clean_text(text) == (text, [])
+
+
+def _wrap(paragraph: str, width: int, indent: str = "") -> list[str]:
+    """Return the paragraph cut into lines of width characters, as a PDF copy has it."""
+    text = indent + paragraph
+    return [text[i : i + width] for i in range(0, len(text), width)]
+
+
+# at width 26 the heading fills a line; without indents or blank lines nothing tells it
+# from a heading wrapped onto the next line, so the plain layout is wrapped wider
+@pytest.mark.parametrize(("layout", "width"), [("indent", 26), ("blank", 26), ("plain", 28)])
+def test_hard_wrapped_lines_are_joined_into_paragraphs(layout, width):
+    lines = [*HEADER, ""] if layout == "blank" else list(HEADER)
+    for paragraph in BODY:
+        lines += _wrap(paragraph, width, "\u3000\u3000" if layout == "indent" else "")
+        lines += [""] if layout == "blank" else []
+    text, removed = clean_text("\r\n".join(line + " " for line in lines))
+    assert text == "\n".join([*HEADER, *BODY])
+    assert removed == []
+
+
+def test_a_hard_wrap_never_splits_a_number_or_a_quotation():
+    lines = [
+        "在全县安全生产工作会议上的讲话",
+        "县委书记 李明华",
+        "  （一）全面开展隐患排查整治。各乡镇、各部门要立即组织力量，对",
+        "辖区内企业进行一次拉网式排查，做到不留死角、不留盲区。",
+        "  去年全县共发生各类生产安全事故12起，同比下降2",
+        "0%，安全生产形势总体平稳，但是一些企业主体责任落实不到位",
+        "，安全投入不足、隐患排查流于形式的问题比较突出。要把“",
+        "一岗双责”落到实处。",
+    ]
+    text, _ = clean_text("\n".join(lines))
+    assert text.split("\n")[2:] == [
+        "（一）全面开展隐患排查整治。各乡镇、各部门要立即组织力量，对辖区内企业进行一次拉网式排查，"
+        "做到不留死角、不留盲区。",
+        "去年全县共发生各类生产安全事故12起，同比下降20%，安全生产形势总体平稳，但是一些企业主体"
+        "责任落实不到位，安全投入不足、隐患排查流于形式的问题比较突出。要把“一岗双责”落到实处。",
+    ]
+
+
+def test_a_running_head_at_two_page_breaks_of_a_wrapped_text_goes():
+    body = [line for paragraph in BODY for line in _wrap(paragraph, 26, "\u3000\u3000")]
+    head = "张三同志在全区作风建设大会上的讲话"
+    lines = [*HEADER, *body[:4], "", "- 1 -", "", head, *body[4:7], "- 2 -", head, *body[7:]]
+    text, removed = clean_text("\n".join(lines))
+    assert text == "\n".join([*HEADER, *BODY])
+    assert _pairs(removed) == [
+        ("page number", "- 1 -"),
+        ("running head", head),
+        ("page number", "- 2 -"),
+        ("running head", head),
+    ]
+
+
+def test_the_title_repeated_once_at_a_page_break_of_a_wrapped_text_goes():
+    body = [line for paragraph in BODY for line in _wrap(paragraph, 26, "\u3000\u3000")]
+    lines = [*HEADER, *body[:7], "第1页", HEADER[0], *body[7:]]
+    text, removed = clean_text("\n".join(lines))
+    assert text == "\n".join([*HEADER, *BODY])
+    assert _pairs(removed) == [("page number", "第1页"), ("running head", HEADER[0])]
+
+
+def test_one_line_paragraphs_of_similar_length_are_not_joined():
+    lines = [
+        "在全区作风建设大会上的讲话",
+        "作风建设永远在路上，全区上下要持之以恒。",
+        "以上率下、以身作则，推动党风政风持续好转。",
+        "坚持问题导向，坚决纠治形式主义官僚主义。",
+        "强化责任落实，推动作风建设常态长效化。",
+    ]
+    text = "\n".join(lines)
+    assert clean_text(text) == (text, [])

@@ -4,7 +4,9 @@ Patterns live in data/clutter.yaml (an analyst's corpus/clutter.yaml adds to the
 the patterns, the cleaner removes page numbers that split words (using the rising page
 sequence as evidence), drops short lines repeated through the text (watermarks, running
 heads), closes up names spaced out for layout, flags redaction marks without deleting them,
-and rejoins lines broken in the middle of a sentence or by a page footer.
+and rejoins lines broken in the middle of a sentence or by a page footer. A text copied from a
+PDF with hard line wraps is rejoined into paragraphs (which indents, blank lines or a short last
+line mark), after its running heads are dropped.
 """
 
 import re
@@ -61,6 +63,27 @@ _OPENING = re.compile(
 )
 _CLAUSE_START = re.compile(r"^[,，、;；.。!！?？)）”’》]")
 _CUT_END = re.compile(rf"[{CJK}\d,，、“‘《(（]$")
+# hard-wrapped text (copied from a PDF): lines this close to the wrap width were cut by it
+WRAP_FULL = 0.8
+# a line no longer than this share of the wrap width ended its paragraph (or is a header line)
+WRAP_SHORT = 0.75
+WRAP_MIN_LINES = 3
+# a wrapped text has (almost) no line far beyond the wrap width
+WRAP_LONG = 1.25
+_CLOSES = re.compile(r"[。!?！？…:：][”’)）」』]*$")
+_OPEN_END = re.compile(r"[,，、;；“‘《(（\[【—-]$")
+_SALUTATION = ("同志们", "各位")
+
+
+@dataclass(frozen=True)
+class Wrap:
+    """How a hard-wrapped text is laid out: wrap width, indented lines and blank lines."""
+
+    width: int
+    lengths: tuple  # length of each source line, indent included
+    indented: frozenset  # source lines that open with an indent (when the text indents some)
+    blank: frozenset  # source lines that are blank
+    plain: bool  # neither indents nor blank lines mark paragraphs: only a short last line does
 
 
 @dataclass(frozen=True)
@@ -110,7 +133,9 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     """Return (cleaned text, removals as dicts of kind, text and offset into the cleaned text)."""
     patterns = load_clutter() if patterns is None else patterns
     by_scope = {s: [p for p in patterns if p.scope == s] for s in SCOPES}
-    lines = [_tidy(line) or None for line in text.split("\n")]
+    raw = text.split("\n")
+    wrap = _hard_wrap(raw)
+    lines = [_tidy(line) or None for line in raw]
     removed: list[dict] = []
     _remove_inline(lines, by_scope["inline"], removed)
     _remove_lines(lines, by_scope["line"], removed)
@@ -120,11 +145,13 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     _remove_footer_titles(lines, removed)
     _remove_beside(lines, by_scope["beside"], removed)
     _remove_page_numbers(lines, removed)
+    if wrap is not None:
+        _remove_running_heads(lines, wrap, removed)
     _close_spaced_chars(lines, removed)
     _close_stray_spaces(lines, removed)
     _flag_redactions(lines, removed)
     breaks = {r["line"] for r in removed if r["kind"] == PAGE_KIND and lines[r["line"]] is None}
-    out, where = _assemble(lines, breaks)
+    out, where = _assemble(lines, breaks, wrap)
     starts = [0]
     for line in out:
         starts.append(starts[-1] + len(line) + 1)
@@ -133,6 +160,36 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     for row in removed:
         row["offset"] = min(starts[where[row.pop("line")]], len(cleaned))
     return cleaned, removed
+
+
+def _hard_wrap(raw: list[str]) -> Wrap | None:
+    """Return the layout of a text hard-wrapped at a fixed width (a PDF copy), else None."""
+    lengths = tuple(len(line.rstrip()) for line in raw)
+    body = sorted(n for n in lengths if n >= 8)
+    if len(body) < WRAP_MIN_LINES:
+        return None
+    width = body[int(0.8 * (len(body) - 1))]
+    full = [line.strip() for line, n in zip(raw, lengths, strict=True) if n >= WRAP_FULL * width]
+    # wrapped prose: full lines carry clause punctuation yet most stop mid-sentence
+    prose = [line for line in full if re.search(r"[,，、。;；]", line)]
+    cut = [line for line in prose if not _CLOSES.search(line)]
+    long = [n for n in body if n > WRAP_LONG * width]
+    if (
+        width < 16
+        or len(full) < max(WRAP_MIN_LINES, 0.4 * len(body))
+        or len(prose) < 0.6 * len(full)
+        or len(cut) < max(WRAP_MIN_LINES, 0.6 * len(full))
+        or len(long) > 0.1 * len(full)
+    ):
+        return None
+    text = [i for i, n in enumerate(lengths) if n]
+    indented = [i for i in text if raw[i][:1].isspace()]
+    # when every line is indented the indent says nothing about paragraphs
+    if len(indented) > 0.7 * len(text):
+        indented = []
+    blank = frozenset(i for i, n in enumerate(lengths) if not n)
+    plain = not indented and not any(text[0] < i < text[-1] for i in blank)
+    return Wrap(width, lengths, frozenset(indented), blank, plain)
 
 
 def _tidy(line: str) -> str:
@@ -315,6 +372,46 @@ def _rising_run(values: list[int], positions: list[int]) -> list[int]:
     return run[::-1]
 
 
+def _remove_running_heads(lines, wrap, removed):
+    """Drop short lines repeated at page breaks of a hard-wrapped text, or echoing its title."""
+    pages = {r["line"] for r in removed if r["kind"] == PAGE_KIND and lines[r["line"]] is None}
+    first = next((i for i, line in enumerate(lines) if line is not None), None)
+    seen: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if (
+            line is not None
+            and i != first
+            and len(line) <= REPEAT_MAX_CHARS
+            and not (_NOT_RUNNING.search(line) or HEADING_START.match(line))
+            and _at_page_break(lines, pages, wrap, i)
+        ):
+            seen.setdefault(line, []).append(i)
+    title = lines[first] if first is not None else None
+    for line, where in seen.items():
+        if len(where) >= 2 or (title and len(title) >= 6 and title in line):
+            removed += [{"kind": "running head", "text": line, "line": i} for i in where]
+            for i in where:
+                lines[i] = None
+
+
+def _at_page_break(lines, pages, wrap, i) -> bool:
+    """Return True when line i sits at a page break: beside a page number, or inside a sentence."""
+    above = i - 1
+    while above >= 0 and lines[above] is None:
+        above -= 1
+    below = i + 1
+    while below < len(lines) and lines[below] is None:
+        below += 1
+    if not pages.isdisjoint(range(above + 1, below)):
+        return True
+    # a line that stops mid-sentence at the full width was cut by the page end
+    return (
+        above >= 0
+        and not _CLOSES.search(lines[above])
+        and wrap.lengths[above] > WRAP_SHORT * wrap.width
+    )
+
+
 def _close_spaced_chars(lines, removed):
     """Close up characters spaced out for layout (张 永 霞 -> 张永霞, 简 报 -> 简报)."""
     for i, line in enumerate(lines):
@@ -348,19 +445,29 @@ def _flag_redactions(lines, removed):
             removed.append({"kind": "redaction", "text": m.group(0), "line": i})
 
 
-def _assemble(lines, breaks=frozenset()):
+def _assemble(lines, breaks=frozenset(), wrap=None):
     """Return (output lines, map from input line index to output line index)."""
     out: list[str] = []
     where = [0] * (len(lines) + 1)
     pending = []  # indices of dropped lines waiting for the next output line
+    previous = -1  # the last line kept
     for i, line in enumerate(lines):
         pending.append(i)
         if line is None:
             continue
-        page_break = not breaks.isdisjoint(pending)
-        if out and (_continues(out[-1], line) if page_break else _broken(out[-1], line)):
+        if not out:
+            join = False
+        elif wrap is not None:
+            join = not _wrap_break(out[-1], line, wrap, previous, pending)
+        elif not breaks.isdisjoint(pending):
+            join = _continues(out[-1], line)
+        else:
+            join = _broken(out[-1], line)
+        previous = i
+        if join:
             first = len(out) - 1
-            out[-1] += line
+            words = out[-1][-1:].isascii() and out[-1][-1:].isalpha() and line[0].isascii()
+            out[-1] += f" {line}" if words and line[0].isalpha() else line
         else:
             first = len(out)
             glued = _GLUED_HEADING.match(line)
@@ -374,6 +481,26 @@ def _assemble(lines, breaks=frozenset()):
     for k in pending:
         where[k] = len(out)
     return out, where
+
+
+def _wrap_break(before: str, line: str, wrap: Wrap, previous: int, pending: list) -> bool:
+    """Return True when `line` opens a new paragraph of a hard-wrapped text."""
+    if _CLAUSE_START.match(line) or _OPEN_END.search(before):
+        return False
+    short = wrap.lengths[previous] <= WRAP_SHORT * wrap.width
+    heading = HEADING_START.match(before) and not _SENTENCE_END.search(before)
+    if not (short or heading or _CLOSES.search(before)):
+        return False  # the wrap cut this sentence
+    gap = pending[:-1]
+    # justified lines fill the width: a sentence end a few characters short ends a paragraph
+    return (
+        short
+        or (wrap.plain and wrap.lengths[previous] <= wrap.width - 2)
+        or (bool(gap) and wrap.blank.issuperset(gap))
+        or pending[-1] in wrap.indented
+        or HEADING_START.match(line) is not None
+        or line.startswith(_SALUTATION)
+    )
 
 
 def _continues(previous: str, line: str) -> bool:
