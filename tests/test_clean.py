@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from jianghua import config
 from jianghua.clean import clean_text, load_clutter
+from jianghua.split import split_speeches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "clean"
 
@@ -456,3 +457,30 @@ def test_one_line_paragraphs_of_similar_length_are_not_joined():
     ]
     text = "\n".join(lines)
     assert clean_text(text) == (text, [])
+
+
+def test_an_english_abstract_and_keywords_go_and_the_speech_stays():
+    abstract = (
+        "Abstract: The county Party secretary stressed the importance of work safety during "
+        "the Spring Festival and required all townships to carry out thorough inspections."
+    )
+    keywords = "Key words: work safety; hazard inspection; responsibility"
+    lines = [*HEADER, abstract, keywords, *BODY]
+    text, removed = clean_text("\n".join(lines))
+    assert text == "\n".join([*HEADER, *BODY])
+    assert _pairs(removed) == [("english abstract", abstract), ("english abstract", keywords)]
+    chinese = "Keywords: 作风建设；形式主义"  # a Chinese keyword list is not an English abstract
+    assert clean_text(chinese) == (chinese, [])
+
+
+@pytest.mark.parametrize("line", ["————分割线————", "＊＊＊", "* * *", "———————", "※※※"])
+def test_a_separator_between_compiled_speeches_goes(line):
+    lines = [*HEADER, *BODY, line, "在全县安全生产工作会议上的讲话", "县委书记 李四", *BODY]
+    text, removed = clean_text("\n".join(lines))
+    assert text == "\n".join(
+        [*HEADER, *BODY, "在全县安全生产工作会议上的讲话", "县委书记 李四", *BODY]
+    )
+    assert _pairs(removed) == [("separator", line)]
+    assert len(split_speeches(text)) == 2  # split finds the speeches without the separator
+    subtitle = "——在全区作风建设大会上的讲话"  # a subtitle opens with dashes but is no separator
+    assert clean_text(subtitle) == (subtitle, [])
