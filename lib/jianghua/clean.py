@@ -466,8 +466,9 @@ def _assemble(lines, breaks=frozenset(), wrap=None):
         previous = i
         if join:
             first = len(out) - 1
-            words = out[-1][-1:].isascii() and out[-1][-1:].isalpha() and line[0].isascii()
-            out[-1] += f" {line}" if words and line[0].isalpha() else line
+            # an English phrase wrapped at a line end still needs the space between its words
+            words = all(ch.isascii() and ch.isalpha() for ch in out[-1][-1:] + line[0])
+            out[-1] += f" {line}" if words else line
         else:
             first = len(out)
             glued = _GLUED_HEADING.match(line)
