@@ -496,6 +496,33 @@ def test_doc_and_docx_that_are_really_web_pages(tmp_path):
         assert doc.notes == [f"the {path.suffix} file is a web page: read as one"]
 
 
+def test_txt_that_is_a_saved_web_page(tmp_path):
+    path = tmp_path / "speech.txt"
+    path.write_bytes((FIXTURES / "page_gbk.html").read_bytes())
+    doc = read_document(path)
+    assert (doc.format, doc.encoding) == ("html", "gb18030")
+    assert doc.text == read_document(FIXTURES / "page_gbk.html").text
+    assert doc.notes == ["the .txt file is a web page: read as one"]
+
+
+def test_txt_holding_pasted_html_paragraphs(tmp_path):
+    markup = "\n".join(f"<p>&nbsp;&nbsp;{line}</p>" for line in SRC.SPEECH_001[:4])
+    path = tmp_path / "speech.txt"
+    path.write_text(markup, encoding="utf-8")
+    doc = read_document(path)
+    assert doc.format == "html"
+    assert doc.text.split("\n") == SRC.SPEECH_001[:4]
+    assert doc.notes == ["the .txt file is a web page: read as one"]
+
+
+def test_txt_mentioning_a_tag_stays_text(tmp_path):
+    text = f"{SRC.SPEECH_001[1]}网页中的<p>标签和<br>换行不会被当作网页。\n{SRC.SPEECH_001[2]}"
+    path = tmp_path / "speech.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path)
+    assert (doc.format, doc.text, doc.notes) == ("txt", text, [])
+
+
 def test_docx_without_document_part(tmp_path):
     path = tmp_path / "workbook.docx"
     with zipfile.ZipFile(path, "w") as archive:

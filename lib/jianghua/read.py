@@ -91,8 +91,13 @@ def read_document(path) -> Document:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        text, encoding, notes = decode_text(_read_bytes(path))
+        data = _read_bytes(path)
+        text, encoding, notes = decode_text(data)
         doc = Document(text, encoding, "txt", notes)
+        if _is_html_text(text):
+            # a saved page or markup copied from "view source", renamed to .txt
+            text, encoding, notes = _read_html(data)
+            doc = Document(text, encoding, "html", [TXT_HTML_NOTE.format(suffix), *notes])
     elif suffix in SNIFFED_SUFFIXES:
         doc = _read_by_content(_read_bytes(path), suffix)
     else:
@@ -129,6 +134,25 @@ MHTML_RE = re.compile(rb"^Content-Type:\s*multipart/related", re.I | re.M)
 HTML_START_RE = re.compile(
     rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|meta|body)\b", re.I | re.S
 )
+
+
+TXT_HTML_NOTE = "the {} file is a web page: read as one"
+# Tags of pasted markup: a text that merely mentions "<p>" once is not a web page.
+HTML_TAG_RE = re.compile(
+    r"<(/?)(p|br|div|span|h[1-6]|li|ul|ol|td|tr|table|strong|em|b|font|a|img|section)\b[^<>]*>",
+    re.I,
+)
+MIN_HTML_TAGS = 4
+
+
+def _is_html_text(text: str) -> bool:
+    """Return True when decoded text is a web page or a fragment of HTML markup."""
+    head = text[:SAMPLE]
+    if HTML_START_RE.match(head[:4096].lstrip("\ufeff").encode("utf-8", "replace")):
+        return True
+    tags = HTML_TAG_RE.findall(head)
+    closing = sum(1 for slash, name in tags if slash or name.lower() == "br")
+    return len(tags) >= MIN_HTML_TAGS and closing >= MIN_HTML_TAGS // 2
 
 
 def _sniff_format(data: bytes) -> str | None:
