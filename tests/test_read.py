@@ -476,6 +476,88 @@ def test_docx_field_shows_its_result_not_its_code(tmp_path):
     assert _docx_with(tmp_path, build) == ["（2009年2月2日)", SRC.SPEECH_003[2]]
 
 
+NUMBERING = (
+    '<w:abstractNum w:abstractNumId="20">'
+    '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/>'
+    '<w:lvlText w:val="%1、"/></w:lvl>'
+    '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCountingThousand"/>'
+    '<w:lvlText w:val="（%2）"/></w:lvl>'
+    '<w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimalEnclosedCircle"/>'
+    '<w:lvlText w:val="%3"/></w:lvl></w:abstractNum>'
+    '<w:abstractNum w:abstractNumId="21"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+    '<w:numFmt w:val="bullet"/><w:lvlText w:val="●"/></w:lvl></w:abstractNum>'
+    '<w:num w:numId="30"><w:abstractNumId w:val="20"/></w:num>'
+    '<w:num w:numId="31"><w:abstractNumId w:val="21"/></w:num>'
+)
+
+
+def _numbered(document, text: str, num_id: int, level: int) -> None:
+    numbered = f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'
+    document.element.body.sectPr.addprevious(
+        _word_xml(f"<w:p><w:pPr>{numbered}</w:pPr>{_run(text)}</w:p>")
+    )
+
+
+def test_docx_automatic_heading_numbers_are_shown(tmp_path):
+    def build(document):
+        numbering = document.part.numbering_part.element
+        for child in list(numbering):
+            numbering.remove(child)
+        for element in _word_xml(f"<w:n>{NUMBERING}</w:n>"):
+            numbering.append(element)
+        heading = document.styles.add_style("要点", 1).element  # 1: a paragraph style
+        heading.get_or_add_pPr().append(
+            _word_xml('<w:numPr><w:ilvl w:val="1"/><w:numId w:val="30"/></w:numPr>')
+        )
+        for text, level in [("深刻认识形势", 0), ("成绩来之不易", 1), ("问题不容忽视", 1)]:
+            _numbered(document, text, 30, level)
+        _numbered(document, "第一个细项", 30, 2)
+        _numbered(document, "扎实做好工作", 30, 0)
+        document.add_paragraph("全面开展隐患排查", style="要点")
+        _numbered(document, "不编号的要点", 31, 0)
+
+    assert _docx_with(tmp_path, build) == [
+        "一、深刻认识形势",
+        "（一）成绩来之不易",
+        "（二）问题不容忽视",
+        "①第一个细项",
+        "二、扎实做好工作",
+        "（一）全面开展隐患排查",
+        "不编号的要点",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("number", "chinese"),
+    [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (35, "三十五"), (105, "一百零五")],
+)
+def test_word_chinese_counting(number, chinese):
+    from jianghua.read import _chinese_number
+
+    assert _chinese_number(number) == chinese
+
+
+def test_docx_footnotes_are_counted_in_a_note(tmp_path):
+    source = tmp_path / "plain.docx"
+    source.write_bytes((FIXTURES / "speech.docx").read_bytes())
+    notes = (
+        f'<w:footnotes xmlns:w="{W_NS}">'
+        '<w:footnote w:type="separator" w:id="-1"><w:p/></w:footnote>'
+        '<w:footnote w:id="1"><w:p><w:r><w:t>注释一</w:t></w:r></w:p></w:footnote>'
+        '<w:footnote w:id="2"><w:p><w:r><w:t>注释二</w:t></w:r></w:p></w:footnote>'
+        "</w:footnotes>"
+    )
+    path = tmp_path / "speech.docx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+        dst.writestr("word/footnotes.xml", notes)
+    doc = read_document(path)
+    assert doc.notes == ["2 footnotes not read"]
+    assert doc.text == read_document(FIXTURES / "speech.docx").text
+    assert read_document(FIXTURES / "speech.docx").notes == []
+
+
 def test_doc_that_is_really_a_docx(tmp_path):
     path = tmp_path / "speech.doc"
     path.write_bytes((FIXTURES / "speech.docx").read_bytes())
