@@ -143,6 +143,50 @@ def test_same_speech_twice_under_two_names(tmp_path):
     assert texts[0] == texts[1] and len(texts[0]) == 3029
 
 
+@pytest.mark.parametrize(
+    ("original", "wrong"), [("gbk", "latin-1"), ("gbk", "cp1252"), ("utf-8", "latin-1")]
+)
+def test_text_decoded_as_latin1_and_saved_again_is_repaired(tmp_path, original, wrong):
+    text = "\n".join(SRC.SPEECH_001[:4])
+    path = tmp_path / "speech.txt"
+    path.write_bytes(text.encode(original).decode(wrong).encode("utf-8"))
+    doc = read_document(path)
+    assert doc.text == text
+    assert doc.notes == ["mojibake repaired: text had been decoded as Latin-1"]
+
+
+def test_utf8_decoded_as_gbk_and_saved_again_is_repaired(tmp_path):
+    text = "\n".join(SRC.SPEECH_001[:4])
+    garbled = text.encode("utf-8").decode("gbk", errors="replace")
+    assert "浠" in garbled and "\ufffd" in garbled
+    path = tmp_path / "speech.txt"
+    path.write_text(garbled, encoding="utf-8")
+    doc = read_document(path)
+    assert "主动适应新常\ufffd,狠抓政府各项工作落实," in doc.text
+    assert "浠" not in doc.text and len(doc.text) == len(text)
+    assert doc.notes == [
+        "mojibake repaired: text had been decoded as GBK; 23 characters lost (U+FFFD)"
+    ]
+
+
+def test_western_utf8_text_is_not_taken_for_mojibake(tmp_path):
+    path = tmp_path / "speech.txt"
+    path.write_text("Le président a prononcé un discours à la réunion. Élevé.", encoding="utf-8")
+    assert _read_error(path) == "no Chinese text"
+
+
+def test_kunjinkao_marks_characters_lost_before_saving(tmp_path):
+    text = SRC.SPEECH_001[1].replace("县域经济", "锟斤拷锟斤拷")
+    path = tmp_path / "speech.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path)
+    assert doc.text == text
+    assert doc.notes == [
+        "the text contains 锟斤拷 2 times: characters were lost (replaced by U+FFFD) "
+        "before the file was saved; the text is kept as it is"
+    ]
+
+
 # ---------------------------------------------------------------- web pages
 
 

@@ -208,6 +208,13 @@ def _check_chinese(text: str) -> None:
 
 
 def decode_text(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, notes) for raw bytes, decoded and with mojibake undone."""
+    text, encoding, notes = _decode_bytes(data)
+    text, more = _undo_mojibake(text)
+    return text, encoding, notes + more + _lost_character_notes(text)
+
+
+def _decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
     """Return (text, encoding, notes) for raw bytes, decoded in a verified encoding."""
     if not data:
         raise ReadError("empty file")
@@ -229,6 +236,71 @@ def decode_text(data: bytes) -> tuple[str, str, list[str]]:
         text, notes = _repaired_or_raise(data, "utf-8")
         return text, "utf-8", notes
     return _decode_legacy(data, utf8_error)
+
+
+# Text saved after being decoded in the wrong encoding: (what it was decoded as, what the
+# bytes really were). Latin-1 and cp1252 turn Chinese into 'ÖÐ¹ú'; GBK turns UTF-8 into '涓浗'.
+MOJIBAKE = [("latin-1", ("utf-8", "gb18030")), ("gbk", ("utf-8",))]
+MOJIBAKE_NOTE = "mojibake repaired: text had been decoded as {}"
+MAX_LOST_SHARE = 4  # at most one character in this many lost in a round trip
+
+
+def _undo_mojibake(text: str) -> tuple[str, list[str]]:
+    """Return (text, notes): Chinese garbled by a wrong decoding and re-saving, put right."""
+    sample = text[:SAMPLE]
+    if sample.isascii() or _plausible(sample):
+        return text, []
+    has_cjk = CJK_RE.search(sample) is not None
+    for wrong, originals in MOJIBAKE:
+        if has_cjk != (wrong == "gbk"):
+            continue  # Latin-1 mojibake has no hanzi at all; GBK mojibake is all rare hanzi
+        data = _mojibake_bytes(text, wrong)
+        if data is None:
+            continue
+        for original in originals:
+            fixed = data.decode(original, errors="replace")
+            lost = fixed.count("\ufffd")
+            common = _common_cjk(fixed[:SAMPLE])
+            if _plausible(fixed[:SAMPLE].replace("\ufffd", "")) and lost * MAX_LOST_SHARE < common:
+                name = {"latin-1": "Latin-1", "gbk": "GBK"}[wrong]
+                note = MOJIBAKE_NOTE.format(name)
+                return fixed, [note + (f"; {lost} characters lost (U+FFFD)" if lost else "")]
+    return text, []
+
+
+def _mojibake_bytes(text: str, wrong: str) -> bytes | None:
+    """Return the bytes a wrong decoding turned into text, or None if it cannot have."""
+    # cp1252 has letters where Latin-1 has controls; a U+FFFD left by the wrong decoding
+    # stands for bytes that are gone.
+    encodings = ("cp1252", "latin-1") if wrong == "latin-1" else ("gb18030",)
+    out = []
+    for ch in text:
+        if ch == "\ufffd":
+            continue
+        for encoding in encodings:
+            try:
+                out.append(ch.encode(encoding))
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            return None
+    return b"".join(out)
+
+
+# A character lost to U+FFFD in UTF-8, then saved as GBK and read back, shows as 锟斤拷.
+LOST_MARKS = ("锟斤拷",)
+
+
+def _lost_character_notes(text: str) -> list[str]:
+    """Return a note when the text carries the marks of characters lost before it was saved."""
+    found = sum(text.count(mark) for mark in LOST_MARKS)
+    if not found:
+        return []
+    return [
+        f"the text contains 锟斤拷 {found} time{'s' if found > 1 else ''}: characters were "
+        "lost (replaced by U+FFFD) before the file was saved; the text is kept as it is"
+    ]
 
 
 def _repaired_or_raise(data: bytes, encoding: str, offset: int = 0) -> tuple[str, list[str]]:
