@@ -187,6 +187,27 @@ def test_kunjinkao_marks_characters_lost_before_saving(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("first", ["gbk", "utf-8"])
+def test_file_pasted_together_from_gbk_and_utf8(tmp_path, first):
+    second = "utf-8" if first == "gbk" else "gbk"
+    lines = SRC.SPEECH_002[:6]
+    path = tmp_path / "speech.txt"
+    path.write_bytes(
+        "\n".join(lines[:2]).encode(first) + b"\n" + "\n".join(lines[2:]).encode(second)
+    )
+    doc = read_document(path)
+    assert doc.text.split("\n") == lines
+    utf8 = 2 if first == "utf-8" else 4
+    assert doc.notes == [f"mixed encodings: {utf8} lines UTF-8, {6 - utf8} lines GB18030"]
+
+
+def test_gbk_file_is_not_taken_for_mixed(tmp_path):
+    path = tmp_path / "speech.txt"
+    path.write_bytes("\n".join(SRC.SPEECH_002).encode("gbk"))
+    doc = read_document(path)
+    assert (doc.encoding, doc.notes) == ("gb18030", [])
+
+
 # ---------------------------------------------------------------- web pages
 
 

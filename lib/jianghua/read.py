@@ -232,6 +232,9 @@ def _decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as err:
         utf8_error = err
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return mixed
     if _damaged_utf8(data, utf8_error.start):
         text, notes = _repaired_or_raise(data, "utf-8")
         return text, "utf-8", notes
@@ -301,6 +304,46 @@ def _lost_character_notes(text: str) -> list[str]:
         f"the text contains 锟斤拷 {found} time{'s' if found > 1 else ''}: characters were "
         "lost (replaced by U+FFFD) before the file was saved; the text is kept as it is"
     ]
+
+
+MIXED_ENCODINGS = ("utf-8", "gb18030")  # tried in this order on each line
+
+
+def _decode_mixed(data: bytes) -> tuple[str, str, list[str]] | None:
+    """Return (text, encoding, notes) of a file pasted together from UTF-8 and GBK parts."""
+    raws = data.split(b"\n")
+    if not any(_is_utf8(raw) for raw in raws if not raw.isascii()):
+        return None  # the usual legacy file: no need to judge it line by line
+    lines, counts = [], dict.fromkeys(MIXED_ENCODINGS, 0)
+    for raw in raws:
+        if raw.isascii():
+            lines.append(raw.decode("ascii"))
+            continue
+        for encoding in MIXED_ENCODINGS:
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            # GBK bytes that happen to be valid UTF-8 read as odd symbols, not Chinese
+            if _plausible(line):
+                lines.append(line)
+                counts[encoding] += 1
+                break
+        else:
+            return None
+    if not all(counts.values()):
+        return None
+    note = "mixed encodings: {} lines UTF-8, {} lines GB18030".format(*counts.values())
+    return "\n".join(lines), "utf-8+gb18030", [note]
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Return True when the bytes are valid UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _repaired_or_raise(data: bytes, encoding: str, offset: int = 0) -> tuple[str, list[str]]:
