@@ -376,6 +376,41 @@ def _mhtml(page: bytes, part_headers: str) -> bytes:
     return head.encode("ascii") + page + b"\r\n----b----\r\n"
 
 
+PAGERS = [
+    (
+        '<div class="page"><span>共3页</span> <a href="#">上一页</a> <span class="current">2</span>'
+        ' <a href="a_1.html">1</a> <a href="a_3.html">3</a> <a href="a_3.html">下一页</a></div>',
+        "page 2 of 3",
+    ),
+    (
+        '<p align="center">第1页　<a href="a_2.html">第2页</a>　<a href="a_2.html">下一页</a>'
+        '　<a href="a_2.html">尾页</a></p>',
+        "page 1 of 2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("pager", "which"), PAGERS)
+def test_page_of_a_paginated_article_gets_a_note(tmp_path, pager, which):
+    body = "".join(f"<p>{line}</p>" for line in SRC.SPEECH_002[:5])
+    path = tmp_path / "speech.html"
+    path.write_text(
+        f'<html><head><meta charset="utf-8"></head><body><div id="zoom">{body}</div>'
+        f"{pager}</body></html>",
+        encoding="utf-8",
+    )
+    doc = read_document(path)
+    assert doc.text.split("\n") == SRC.SPEECH_002[:5]
+    assert doc.notes == [
+        f"{which} of a paginated article: save the other pages too "
+        "(they are read as separate files)"
+    ]
+
+
+def test_page_with_home_link_and_next_article_is_not_paginated():
+    assert read_document(FIXTURES / "page_nav.html").notes == []
+
+
 @pytest.mark.parametrize("name", ["page.mht", "page.mhtml", "page.html", "page.doc"])
 def test_mhtml_web_archive_is_read(tmp_path, name):
     import quopri

@@ -595,6 +595,9 @@ def _read_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[
     except Exception as err:  # lxml raises several types for broken markup
         raise ReadError(f"cannot parse the web page: {err}") from err
     root = _unwrap_layout_tables(root)
+    pager = _pager(root)
+    if pager is not None and pager.getparent() is not None:
+        pager.drop_tree()  # page links are furniture, whichever block holds them
     # with_metadata=False: trafilatura's date guessing costs ~0.4 s a page and is unused here
     found = trafilatura.bare_extraction(
         copy.deepcopy(root),
@@ -617,7 +620,65 @@ def _read_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[
         for line in (_page_title(root), _publish_line(root))
         if line and CJK_RE.search(line) and line not in flat
     ]
-    return _tidy_lines("\n".join([*head, text])), encoding, notes
+    return _tidy_lines("\n".join([*head, text])), encoding, notes + _pagination_notes(pager)
+
+
+# A pager: 上一页/下一页 or 第2页 links, with 共3页 or page numbers beside them.
+PAGER_RE = re.compile(r"[上下]一页|第\s*\d+\s*页")
+PAGER_LINK_RE = re.compile(r"^\s*(?:[上下]一页|尾页|末页|第\s*\d+\s*页|\d+)\s*$")
+PAGE_TOTAL_RE = re.compile(r"共\s*(\d+)\s*页")
+PAGE_NUMBER_RE = re.compile(r"第\s*(\d+)\s*页|^\s*(\d+)\s*$")
+PAGER_MAX_CHARS = 120
+PAGINATION_NOTE = (
+    "page {} of {} of a paginated article: save the other pages too "
+    "(they are read as separate files)"
+)
+
+
+def _pager(root):
+    """Return the element holding an article's page links (上一页, 第2页, 下一页), or None."""
+    for element in root.iter("div", "p", "span", "td", "center", "ul", "nav"):
+        content = element.text_content()
+        if len(content) > PAGER_MAX_CHARS or not PAGER_RE.search(content):
+            continue
+        if any(PAGER_LINK_RE.match(a.text_content()) for a in element.iter("a")):
+            return element
+    return None
+
+
+def _pagination_notes(pager) -> list[str]:
+    """Return a note naming which page of how many a pager shows, if more than one."""
+    if pager is None:
+        return []
+    linked = {_page_number(a.text_content()) for a in pager.iter("a")} - {None}
+    shown = {_page_number(text) for text in _unlinked_texts(pager)} - {None}
+    total = PAGE_TOTAL_RE.search(pager.text_content())
+    count = max([int(total.group(1))] if total else [], default=0)
+    count = max([count, *linked, *shown])
+    current = min(shown - linked, default=1)
+    return [PAGINATION_NOTE.format(current, count)] if count > 1 else []
+
+
+def _unlinked_texts(element) -> list[str]:
+    """Return the pieces of text under element that are not inside a link."""
+    pieces = []
+    for node in element.iter():
+        inside_link = node.tag == "a" or any(a.tag == "a" for a in node.iterancestors())
+        if not inside_link and node.text:
+            pieces.extend(node.text.split())
+        if (
+            node is not element
+            and node.tail
+            and not any(a.tag == "a" for a in node.iterancestors() if a is not element)
+        ):
+            pieces.extend(node.tail.split())
+    return pieces
+
+
+def _page_number(text: str) -> int | None:
+    """Return the page number a pager piece names ('第2页' or '2'), else None."""
+    match = PAGE_NUMBER_RE.search(text)
+    return int(match.group(1) or match.group(2)) if match else None
 
 
 LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li")
