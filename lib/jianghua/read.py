@@ -983,18 +983,6 @@ def _table_rows(table, word: _Word) -> list[str]:
 W_ATTR = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 CHINESE_DIGITS = "零一二三四五六七八九"
 HEAVENLY_STEMS = "甲乙丙丁戊己庚辛壬癸"
-# Word's numFmt names for the counters speeches use; others (bullets, roman...) get no number.
-NUMBER_FORMATS = {
-    "decimal": str,
-    "chineseCounting": lambda n: _chinese_number(n),
-    "chineseCountingThousand": lambda n: _chinese_number(n),
-    "ideographTraditional": lambda n: HEAVENLY_STEMS[(n - 1) % 10],
-    "decimalEnclosedCircle": lambda n: chr(0x245F + n) if 1 <= n <= 20 else str(n),
-    "decimalEnclosedCircleChinese": lambda n: chr(0x245F + n) if 1 <= n <= 20 else str(n),
-    "lowerLetter": lambda n: chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1),
-    "upperLetter": lambda n: chr(ord("A") + (n - 1) % 26) * ((n - 1) // 26 + 1),
-}
-LEVEL_RE = re.compile(r"%([1-9])")
 
 
 def _chinese_number(n: int) -> str:
@@ -1010,6 +998,20 @@ def _chinese_number(n: int) -> str:
             out += ("零" if zero and out else "") + CHINESE_DIGITS[digit] + unit
         zero = not digit
     return out
+
+
+# Word's numFmt names for the counters speeches use; others (bullets, roman...) get no number.
+NUMBER_FORMATS = {
+    "decimal": str,
+    "chineseCounting": _chinese_number,
+    "chineseCountingThousand": _chinese_number,
+    "ideographTraditional": lambda n: HEAVENLY_STEMS[(n - 1) % 10],
+    "decimalEnclosedCircle": lambda n: chr(0x245F + n) if 1 <= n <= 20 else str(n),
+    "decimalEnclosedCircleChinese": lambda n: chr(0x245F + n) if 1 <= n <= 20 else str(n),
+    "lowerLetter": lambda n: chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1),
+    "upperLetter": lambda n: chr(ord("A") + (n - 1) % 26) * ((n - 1) // 26 + 1),
+}
+LEVEL_RE = re.compile(r"%([1-9])")
 
 
 class _Numbering:
@@ -1030,7 +1032,7 @@ class _Numbering:
         counts[level] = counts[level] + 1 if level in counts else levels[level][0]
         for deeper in [k for k in counts if k > level]:
             del counts[deeper]  # a higher level advancing restarts the levels below it
-        start, number_format, text = levels[level]
+        _, number_format, text = levels[level]
         if number_format not in NUMBER_FORMATS:
             return ""
 
