@@ -143,6 +143,71 @@ def test_same_speech_twice_under_two_names(tmp_path):
     assert texts[0] == texts[1] and len(texts[0]) == 3029
 
 
+@pytest.mark.parametrize(
+    ("original", "wrong"), [("gbk", "latin-1"), ("gbk", "cp1252"), ("utf-8", "latin-1")]
+)
+def test_text_decoded_as_latin1_and_saved_again_is_repaired(tmp_path, original, wrong):
+    text = "\n".join(SRC.SPEECH_001[:4])
+    path = tmp_path / "speech.txt"
+    path.write_bytes(text.encode(original).decode(wrong).encode("utf-8"))
+    doc = read_document(path)
+    assert doc.text == text
+    assert doc.notes == ["mojibake repaired: text had been decoded as Latin-1"]
+
+
+def test_utf8_decoded_as_gbk_and_saved_again_is_repaired(tmp_path):
+    text = "\n".join(SRC.SPEECH_001[:4])
+    garbled = text.encode("utf-8").decode("gbk", errors="replace")
+    assert "浠" in garbled and "\ufffd" in garbled
+    path = tmp_path / "speech.txt"
+    path.write_text(garbled, encoding="utf-8")
+    doc = read_document(path)
+    assert "主动适应新常\ufffd,狠抓政府各项工作落实," in doc.text
+    assert "浠" not in doc.text and len(doc.text) == len(text)
+    assert doc.notes == [
+        "mojibake repaired: text had been decoded as GBK; 23 characters lost (U+FFFD)"
+    ]
+
+
+def test_western_utf8_text_is_not_taken_for_mojibake(tmp_path):
+    path = tmp_path / "speech.txt"
+    path.write_text("Le président a prononcé un discours à la réunion. Élevé.", encoding="utf-8")
+    assert _read_error(path) == "no Chinese text"
+
+
+def test_kunjinkao_marks_characters_lost_before_saving(tmp_path):
+    text = SRC.SPEECH_001[1].replace("县域经济", "锟斤拷锟斤拷")
+    path = tmp_path / "speech.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path)
+    assert doc.text == text
+    assert doc.notes == [
+        "the text contains 锟斤拷 2 times: characters were lost (replaced by U+FFFD) "
+        "before the file was saved; the text is kept as it is"
+    ]
+
+
+@pytest.mark.parametrize("first", ["gbk", "utf-8"])
+def test_file_pasted_together_from_gbk_and_utf8(tmp_path, first):
+    second = "utf-8" if first == "gbk" else "gbk"
+    lines = SRC.SPEECH_002[:6]
+    path = tmp_path / "speech.txt"
+    path.write_bytes(
+        "\n".join(lines[:2]).encode(first) + b"\n" + "\n".join(lines[2:]).encode(second)
+    )
+    doc = read_document(path)
+    assert doc.text.split("\n") == lines
+    utf8 = 2 if first == "utf-8" else 4
+    assert doc.notes == [f"mixed encodings: {utf8} lines UTF-8, {6 - utf8} lines GB18030"]
+
+
+def test_gbk_file_is_not_taken_for_mixed(tmp_path):
+    path = tmp_path / "speech.txt"
+    path.write_bytes("\n".join(SRC.SPEECH_002).encode("gbk"))
+    doc = read_document(path)
+    assert (doc.encoding, doc.notes) == ("gb18030", [])
+
+
 # ---------------------------------------------------------------- web pages
 
 
@@ -311,6 +376,41 @@ def _mhtml(page: bytes, part_headers: str) -> bytes:
     return head.encode("ascii") + page + b"\r\n----b----\r\n"
 
 
+PAGERS = [
+    (
+        '<div class="page"><span>共3页</span> <a href="#">上一页</a> <span class="current">2</span>'
+        ' <a href="a_1.html">1</a> <a href="a_3.html">3</a> <a href="a_3.html">下一页</a></div>',
+        "page 2 of 3",
+    ),
+    (
+        '<p align="center">第1页　<a href="a_2.html">第2页</a>　<a href="a_2.html">下一页</a>'
+        '　<a href="a_2.html">尾页</a></p>',
+        "page 1 of 2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("pager", "which"), PAGERS)
+def test_page_of_a_paginated_article_gets_a_note(tmp_path, pager, which):
+    body = "".join(f"<p>{line}</p>" for line in SRC.SPEECH_002[:5])
+    path = tmp_path / "speech.html"
+    path.write_text(
+        f'<html><head><meta charset="utf-8"></head><body><div id="zoom">{body}</div>'
+        f"{pager}</body></html>",
+        encoding="utf-8",
+    )
+    doc = read_document(path)
+    assert doc.text.split("\n") == SRC.SPEECH_002[:5]
+    assert doc.notes == [
+        f"{which} of a paginated article: save the other pages too "
+        "(they are read as separate files)"
+    ]
+
+
+def test_page_with_home_link_and_next_article_is_not_paginated():
+    assert read_document(FIXTURES / "page_nav.html").notes == []
+
+
 @pytest.mark.parametrize("name", ["page.mht", "page.mhtml", "page.html", "page.doc"])
 def test_mhtml_web_archive_is_read(tmp_path, name):
     import quopri
@@ -476,6 +576,88 @@ def test_docx_field_shows_its_result_not_its_code(tmp_path):
     assert _docx_with(tmp_path, build) == ["（2009年2月2日)", SRC.SPEECH_003[2]]
 
 
+NUMBERING = (
+    '<w:abstractNum w:abstractNumId="20">'
+    '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/>'
+    '<w:lvlText w:val="%1、"/></w:lvl>'
+    '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCountingThousand"/>'
+    '<w:lvlText w:val="（%2）"/></w:lvl>'
+    '<w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimalEnclosedCircle"/>'
+    '<w:lvlText w:val="%3"/></w:lvl></w:abstractNum>'
+    '<w:abstractNum w:abstractNumId="21"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+    '<w:numFmt w:val="bullet"/><w:lvlText w:val="●"/></w:lvl></w:abstractNum>'
+    '<w:num w:numId="30"><w:abstractNumId w:val="20"/></w:num>'
+    '<w:num w:numId="31"><w:abstractNumId w:val="21"/></w:num>'
+)
+
+
+def _numbered(document, text: str, num_id: int, level: int) -> None:
+    numbered = f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'
+    document.element.body.sectPr.addprevious(
+        _word_xml(f"<w:p><w:pPr>{numbered}</w:pPr>{_run(text)}</w:p>")
+    )
+
+
+def test_docx_automatic_heading_numbers_are_shown(tmp_path):
+    def build(document):
+        numbering = document.part.numbering_part.element
+        for child in list(numbering):
+            numbering.remove(child)
+        for element in _word_xml(f"<w:n>{NUMBERING}</w:n>"):
+            numbering.append(element)
+        heading = document.styles.add_style("要点", 1).element  # 1: a paragraph style
+        heading.get_or_add_pPr().append(
+            _word_xml('<w:numPr><w:ilvl w:val="1"/><w:numId w:val="30"/></w:numPr>')
+        )
+        for text, level in [("深刻认识形势", 0), ("成绩来之不易", 1), ("问题不容忽视", 1)]:
+            _numbered(document, text, 30, level)
+        _numbered(document, "第一个细项", 30, 2)
+        _numbered(document, "扎实做好工作", 30, 0)
+        document.add_paragraph("全面开展隐患排查", style="要点")
+        _numbered(document, "不编号的要点", 31, 0)
+
+    assert _docx_with(tmp_path, build) == [
+        "一、深刻认识形势",
+        "（一）成绩来之不易",
+        "（二）问题不容忽视",
+        "①第一个细项",
+        "二、扎实做好工作",
+        "（一）全面开展隐患排查",
+        "不编号的要点",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("number", "chinese"),
+    [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (35, "三十五"), (105, "一百零五")],
+)
+def test_word_chinese_counting(number, chinese):
+    from jianghua.read import _chinese_number
+
+    assert _chinese_number(number) == chinese
+
+
+def test_docx_footnotes_are_counted_in_a_note(tmp_path):
+    source = tmp_path / "plain.docx"
+    source.write_bytes((FIXTURES / "speech.docx").read_bytes())
+    notes = (
+        f'<w:footnotes xmlns:w="{W_NS}">'
+        '<w:footnote w:type="separator" w:id="-1"><w:p/></w:footnote>'
+        '<w:footnote w:id="1"><w:p><w:r><w:t>注释一</w:t></w:r></w:p></w:footnote>'
+        '<w:footnote w:id="2"><w:p><w:r><w:t>注释二</w:t></w:r></w:p></w:footnote>'
+        "</w:footnotes>"
+    )
+    path = tmp_path / "speech.docx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+        dst.writestr("word/footnotes.xml", notes)
+    doc = read_document(path)
+    assert doc.notes == ["2 footnotes not read"]
+    assert doc.text == read_document(FIXTURES / "speech.docx").text
+    assert read_document(FIXTURES / "speech.docx").notes == []
+
+
 def test_doc_that_is_really_a_docx(tmp_path):
     path = tmp_path / "speech.doc"
     path.write_bytes((FIXTURES / "speech.docx").read_bytes())
@@ -494,6 +676,33 @@ def test_doc_and_docx_that_are_really_web_pages(tmp_path):
         assert (doc.format, doc.encoding) == ("html", "gb18030")
         assert doc.text == read_document(FIXTURES / "page_gbk.html").text
         assert doc.notes == [f"the {path.suffix} file is a web page: read as one"]
+
+
+def test_txt_that_is_a_saved_web_page(tmp_path):
+    path = tmp_path / "speech.txt"
+    path.write_bytes((FIXTURES / "page_gbk.html").read_bytes())
+    doc = read_document(path)
+    assert (doc.format, doc.encoding) == ("html", "gb18030")
+    assert doc.text == read_document(FIXTURES / "page_gbk.html").text
+    assert doc.notes == ["the .txt file is a web page: read as one"]
+
+
+def test_txt_holding_pasted_html_paragraphs(tmp_path):
+    markup = "\n".join(f"<p>&nbsp;&nbsp;{line}</p>" for line in SRC.SPEECH_001[:4])
+    path = tmp_path / "speech.txt"
+    path.write_text(markup, encoding="utf-8")
+    doc = read_document(path)
+    assert doc.format == "html"
+    assert doc.text.split("\n") == SRC.SPEECH_001[:4]
+    assert doc.notes == ["the .txt file is a web page: read as one"]
+
+
+def test_txt_mentioning_a_tag_stays_text(tmp_path):
+    text = f"{SRC.SPEECH_001[1]}网页中的<p>标签和<br>换行不会被当作网页。\n{SRC.SPEECH_001[2]}"
+    path = tmp_path / "speech.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path)
+    assert (doc.format, doc.text, doc.notes) == ("txt", text, [])
 
 
 def test_docx_without_document_part(tmp_path):

@@ -91,8 +91,13 @@ def read_document(path) -> Document:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        text, encoding, notes = decode_text(_read_bytes(path))
+        data = _read_bytes(path)
+        text, encoding, notes = decode_text(data)
         doc = Document(text, encoding, "txt", notes)
+        if _is_html_text(text):
+            # a saved page or markup copied from "view source", renamed to .txt
+            text, encoding, notes = _read_html(data)
+            doc = Document(text, encoding, "html", [TXT_HTML_NOTE.format(suffix), *notes])
     elif suffix in SNIFFED_SUFFIXES:
         doc = _read_by_content(_read_bytes(path), suffix)
     else:
@@ -111,7 +116,8 @@ def _read_by_content(data: bytes, suffix: str) -> Document:
         [] if found == expected else [f"the {suffix} file is {FORMAT_NAMES[found]}: read as one"]
     )
     if found == "docx":
-        return Document(_read_docx(data), "utf-8", "docx", notes)
+        text, more = _read_docx(data)
+        return Document(text, "utf-8", "docx", notes + more)
     if found == "mhtml":
         text, encoding, more = _read_mhtml(data)
     else:
@@ -129,6 +135,25 @@ MHTML_RE = re.compile(rb"^Content-Type:\s*multipart/related", re.I | re.M)
 HTML_START_RE = re.compile(
     rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|meta|body)\b", re.I | re.S
 )
+
+
+TXT_HTML_NOTE = "the {} file is a web page: read as one"
+# Tags of pasted markup: a text that merely mentions "<p>" once is not a web page.
+HTML_TAG_RE = re.compile(
+    r"<(/?)(p|br|div|span|h[1-6]|li|ul|ol|td|tr|table|strong|em|b|font|a|img|section)\b[^<>]*>",
+    re.I,
+)
+MIN_HTML_TAGS = 4
+
+
+def _is_html_text(text: str) -> bool:
+    """Return True when decoded text is a web page or a fragment of HTML markup."""
+    head = text[:SAMPLE]
+    if HTML_START_RE.match(head[:4096].lstrip("\ufeff").encode("utf-8", "replace")):
+        return True
+    tags = HTML_TAG_RE.findall(head)
+    closing = sum(1 for slash, name in tags if slash or name.lower() == "br")
+    return len(tags) >= MIN_HTML_TAGS and closing >= MIN_HTML_TAGS // 2
 
 
 def _sniff_format(data: bytes) -> str | None:
@@ -183,6 +208,13 @@ def _check_chinese(text: str) -> None:
 
 
 def decode_text(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, notes) for raw bytes, decoded and with mojibake undone."""
+    text, encoding, notes = _decode_bytes(data)
+    text, more = _undo_mojibake(text)
+    return text, encoding, notes + more + _lost_character_notes(text)
+
+
+def _decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
     """Return (text, encoding, notes) for raw bytes, decoded in a verified encoding."""
     if not data:
         raise ReadError("empty file")
@@ -200,10 +232,118 @@ def decode_text(data: bytes) -> tuple[str, str, list[str]]:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as err:
         utf8_error = err
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return mixed
     if _damaged_utf8(data, utf8_error.start):
         text, notes = _repaired_or_raise(data, "utf-8")
         return text, "utf-8", notes
     return _decode_legacy(data, utf8_error)
+
+
+# Text saved after being decoded in the wrong encoding: (what it was decoded as, what the
+# bytes really were). Latin-1 and cp1252 turn Chinese into 'ÖÐ¹ú'; GBK turns UTF-8 into '涓浗'.
+MOJIBAKE = [("latin-1", ("utf-8", "gb18030")), ("gbk", ("utf-8",))]
+MOJIBAKE_NOTE = "mojibake repaired: text had been decoded as {}"
+MAX_LOST_SHARE = 4  # at most one character in this many lost in a round trip
+
+
+def _undo_mojibake(text: str) -> tuple[str, list[str]]:
+    """Return (text, notes): Chinese garbled by a wrong decoding and re-saving, put right."""
+    sample = text[:SAMPLE]
+    if sample.isascii() or _plausible(sample):
+        return text, []
+    has_cjk = CJK_RE.search(sample) is not None
+    for wrong, originals in MOJIBAKE:
+        if has_cjk != (wrong == "gbk"):
+            continue  # Latin-1 mojibake has no hanzi at all; GBK mojibake is all rare hanzi
+        data = _mojibake_bytes(text, wrong)
+        if data is None:
+            continue
+        for original in originals:
+            fixed = data.decode(original, errors="replace")
+            lost = fixed.count("\ufffd")
+            common = _common_cjk(fixed[:SAMPLE])
+            if _plausible(fixed[:SAMPLE].replace("\ufffd", "")) and lost * MAX_LOST_SHARE < common:
+                name = {"latin-1": "Latin-1", "gbk": "GBK"}[wrong]
+                note = MOJIBAKE_NOTE.format(name)
+                return fixed, [note + (f"; {lost} characters lost (U+FFFD)" if lost else "")]
+    return text, []
+
+
+def _mojibake_bytes(text: str, wrong: str) -> bytes | None:
+    """Return the bytes a wrong decoding turned into text, or None if it cannot have."""
+    # cp1252 has letters where Latin-1 has controls; a U+FFFD left by the wrong decoding
+    # stands for bytes that are gone.
+    encodings = ("cp1252", "latin-1") if wrong == "latin-1" else ("gb18030",)
+    out = []
+    for ch in text:
+        if ch == "\ufffd":
+            continue
+        for encoding in encodings:
+            try:
+                out.append(ch.encode(encoding))
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            return None
+    return b"".join(out)
+
+
+# A character lost to U+FFFD in UTF-8, then saved as GBK and read back, shows as 锟斤拷.
+LOST_MARKS = ("锟斤拷",)
+
+
+def _lost_character_notes(text: str) -> list[str]:
+    """Return a note when the text carries the marks of characters lost before it was saved."""
+    found = sum(text.count(mark) for mark in LOST_MARKS)
+    if not found:
+        return []
+    return [
+        f"the text contains 锟斤拷 {found} time{'s' if found > 1 else ''}: characters were "
+        "lost (replaced by U+FFFD) before the file was saved; the text is kept as it is"
+    ]
+
+
+MIXED_ENCODINGS = ("utf-8", "gb18030")  # tried in this order on each line
+
+
+def _decode_mixed(data: bytes) -> tuple[str, str, list[str]] | None:
+    """Return (text, encoding, notes) of a file pasted together from UTF-8 and GBK parts."""
+    raws = data.split(b"\n")
+    if not any(_is_utf8(raw) for raw in raws if not raw.isascii()):
+        return None  # the usual legacy file: no need to judge it line by line
+    lines, counts = [], dict.fromkeys(MIXED_ENCODINGS, 0)
+    for raw in raws:
+        if raw.isascii():
+            lines.append(raw.decode("ascii"))
+            continue
+        for encoding in MIXED_ENCODINGS:
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            # GBK bytes that happen to be valid UTF-8 read as odd symbols, not Chinese
+            if _plausible(line):
+                lines.append(line)
+                counts[encoding] += 1
+                break
+        else:
+            return None
+    if not all(counts.values()):
+        return None
+    note = "mixed encodings: {} lines UTF-8, {} lines GB18030".format(*counts.values())
+    return "\n".join(lines), "utf-8+gb18030", [note]
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Return True when the bytes are valid UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _repaired_or_raise(data: bytes, encoding: str, offset: int = 0) -> tuple[str, list[str]]:
@@ -455,6 +595,9 @@ def _read_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[
     except Exception as err:  # lxml raises several types for broken markup
         raise ReadError(f"cannot parse the web page: {err}") from err
     root = _unwrap_layout_tables(root)
+    pager = _pager(root)
+    if pager is not None and pager.getparent() is not None:
+        pager.drop_tree()  # page links are furniture, whichever block holds them
     # with_metadata=False: trafilatura's date guessing costs ~0.4 s a page and is unused here
     found = trafilatura.bare_extraction(
         copy.deepcopy(root),
@@ -477,7 +620,65 @@ def _read_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[
         for line in (_page_title(root), _publish_line(root))
         if line and CJK_RE.search(line) and line not in flat
     ]
-    return _tidy_lines("\n".join([*head, text])), encoding, notes
+    return _tidy_lines("\n".join([*head, text])), encoding, notes + _pagination_notes(pager)
+
+
+# A pager: 上一页/下一页 or 第2页 links, with 共3页 or page numbers beside them.
+PAGER_RE = re.compile(r"[上下]一页|第\s*\d+\s*页")
+PAGER_LINK_RE = re.compile(r"^\s*(?:[上下]一页|尾页|末页|第\s*\d+\s*页|\d+)\s*$")
+PAGE_TOTAL_RE = re.compile(r"共\s*(\d+)\s*页")
+PAGE_NUMBER_RE = re.compile(r"第\s*(\d+)\s*页|^\s*(\d+)\s*$")
+PAGER_MAX_CHARS = 120
+PAGINATION_NOTE = (
+    "page {} of {} of a paginated article: save the other pages too "
+    "(they are read as separate files)"
+)
+
+
+def _pager(root):
+    """Return the element holding an article's page links (上一页, 第2页, 下一页), or None."""
+    for element in root.iter("div", "p", "span", "td", "center", "ul", "nav"):
+        content = element.text_content()
+        if len(content) > PAGER_MAX_CHARS or not PAGER_RE.search(content):
+            continue
+        if any(PAGER_LINK_RE.match(a.text_content()) for a in element.iter("a")):
+            return element
+    return None
+
+
+def _pagination_notes(pager) -> list[str]:
+    """Return a note naming which page of how many a pager shows, if more than one."""
+    if pager is None:
+        return []
+    linked = {_page_number(a.text_content()) for a in pager.iter("a")} - {None}
+    shown = {_page_number(text) for text in _unlinked_texts(pager)} - {None}
+    total = PAGE_TOTAL_RE.search(pager.text_content())
+    count = max([int(total.group(1))] if total else [], default=0)
+    count = max([count, *linked, *shown])
+    current = min(shown - linked, default=1)
+    return [PAGINATION_NOTE.format(current, count)] if count > 1 else []
+
+
+def _unlinked_texts(element) -> list[str]:
+    """Return the pieces of text under element that are not inside a link."""
+    pieces = []
+    for node in element.iter():
+        inside_link = node.tag == "a" or any(a.tag == "a" for a in node.iterancestors())
+        if not inside_link and node.text:
+            pieces.extend(node.text.split())
+        if (
+            node is not element
+            and node.tail
+            and not any(a.tag == "a" for a in node.iterancestors() if a is not element)
+        ):
+            pieces.extend(node.tail.split())
+    return pieces
+
+
+def _page_number(text: str) -> int | None:
+    """Return the page number a pager piece names ('第2页' or '2'), else None."""
+    match = PAGE_NUMBER_RE.search(text)
+    return int(match.group(1) or match.group(2)) if match else None
 
 
 LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li")
@@ -649,8 +850,8 @@ def _tidy_lines(text: str) -> str:
 # ---------------------------------------------------------------- DOCX
 
 
-def _read_docx(data: bytes) -> str:
-    """Return the paragraphs and table rows of a .docx, one per line, in document order."""
+def _read_docx(data: bytes) -> tuple[str, list[str]]:
+    """Return (paragraphs and table rows of a .docx, one per line in document order; notes)."""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError(
             "corrupt .docx: it is an old .doc or password-protected Word file; save it as .docx"
@@ -668,7 +869,9 @@ def _read_docx(data: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if "word/document.xml" not in archive.namelist():
                 raise ReadError("corrupt .docx: no word/document.xml inside")
+            notes = _unread_notes(archive)
         document = docx.Document(io.BytesIO(data))
+        word = _Word(document, _Numbering(document))
     except ReadError:
         raise
     except (zipfile.BadZipFile, KeyError) as err:
@@ -677,12 +880,36 @@ def _read_docx(data: bytes) -> str:
         raise ReadError(f"corrupt .docx: broken XML inside ({err})") from err
     except Exception as err:  # python-docx raises many types for damaged packages
         raise ReadError(f"corrupt .docx: {type(err).__name__}: {err}") from err
-    return "\n".join(_docx_lines(document))
+    return "\n".join(_docx_lines(word)), notes
 
 
-def _docx_lines(document) -> list[str]:
+# Footnote parts hold separators (typed) beside the real notes (untyped).
+NOTE_PARTS = {"footnote": "word/footnotes.xml", "endnote": "word/endnotes.xml"}
+
+
+def _unread_notes(archive) -> list[str]:
+    """Return a reading note counting the footnotes and endnotes, which are not read."""
+    counts = []
+    for kind, name in NOTE_PARTS.items():
+        if name in archive.namelist():
+            xml = archive.read(name)
+            found = len(re.findall(rb"<w:%s(?=[\s>])(?![^>]*w:type=)" % kind.encode(), xml))
+            if found:
+                counts.append(f"{found} {kind}{'s' if found > 1 else ''}")
+    return [" and ".join(counts) + " not read"] if counts else []
+
+
+@dataclass
+class _Word:
+    """A python-docx document with the running list numbers of the paragraphs read so far."""
+
+    document: object
+    numbering: "_Numbering"
+
+
+def _docx_lines(word: _Word) -> list[str]:
     """Return the non-empty lines of a Word document: paragraphs and table rows."""
-    lines = _block_lines(document.element.body, document)
+    lines = _block_lines(word.document.element.body, word)
     return [line for line in lines if line.strip()]
 
 
@@ -691,7 +918,7 @@ WORD_HIDDEN = {"del", "moveFrom", "instrText", "delText", "pPr", "rPr", "Fallbac
 WORD_CHARACTERS = {"tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
 
 
-def _block_lines(container, document) -> list[str]:
+def _block_lines(container, word: _Word) -> list[str]:
     """Return the lines of the paragraphs and tables in a Word body, cell, box or control."""
     from docx.table import Table
 
@@ -699,36 +926,38 @@ def _block_lines(container, document) -> list[str]:
     for block in container.iterchildren():
         tag = _word_tag(block)
         if tag == "p":
-            lines.extend(_paragraph_lines(block, document))
+            lines.extend(_paragraph_lines(block, word))
         elif tag == "tbl":
-            lines.extend(_table_rows(Table(block, document), document))
+            lines.extend(_table_rows(Table(block, word.document), word))
         elif tag in ("sdt", "sdtContent", "customXml", "ins", "moveTo"):
             # content controls and tracked insertions wrap whole paragraphs Word shows
-            lines.extend(_block_lines(block, document))
+            lines.extend(_block_lines(block, word))
     return lines
 
 
-def _paragraph_lines(paragraph, document) -> list[str]:
+def _paragraph_lines(paragraph, word: _Word) -> list[str]:
     """Return the lines Word shows for a paragraph: its text boxes' lines, then its text."""
+    number = word.numbering.label(paragraph)
     parts, boxes = [], []
-    _collect_text(paragraph, document, parts, boxes)
-    return [*boxes, "".join(parts)]
+    _collect_text(paragraph, word, parts, boxes)
+    text = "".join(parts)
+    return [*boxes, number + text if text.strip() else text]
 
 
-def _collect_text(element, document, parts: list, boxes: list) -> None:
+def _collect_text(element, word: _Word, parts: list, boxes: list) -> None:
     """Append the shown text under element to parts, and its text boxes' lines to boxes."""
     for child in element.iterchildren():
         tag = _word_tag(child)
         if tag in WORD_HIDDEN or tag is None:
             continue
         if tag == "txbxContent":
-            boxes.extend(_block_lines(child, document))
+            boxes.extend(_block_lines(child, word))
         elif tag == "t":
             parts.append(child.text or "")
         elif tag in WORD_CHARACTERS:
             parts.append(WORD_CHARACTERS[tag])
         else:  # runs, insertions, hyperlinks, inline controls, fields, drawings
-            _collect_text(child, document, parts, boxes)
+            _collect_text(child, word, parts, boxes)
 
 
 def _word_tag(element) -> str | None:
@@ -736,7 +965,7 @@ def _word_tag(element) -> str | None:
     return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else None
 
 
-def _table_rows(table, document) -> list[str]:
+def _table_rows(table, word: _Word) -> list[str]:
     """Return one tab-separated line per table row; merged cells appear once."""
     rows = []
     for row in table.rows:
@@ -745,10 +974,137 @@ def _table_rows(table, document) -> list[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            lines = _block_lines(cell._tc, document)
+            lines = _block_lines(cell._tc, word)
             cells.append(" ".join(line.strip() for line in lines if line.strip()))
         rows.append("\t".join(c for c in cells if c))
     return rows
+
+
+W_ATTR = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+CHINESE_DIGITS = "零一二三四五六七八九"
+HEAVENLY_STEMS = "甲乙丙丁戊己庚辛壬癸"
+
+
+def _chinese_number(n: int) -> str:
+    """Return n (0-9999) in Chinese numerals as Word counts: 十一, 二十, 一百零五."""
+    if n < 10:
+        return CHINESE_DIGITS[n]
+    if n < 20:
+        return "十" + (CHINESE_DIGITS[n % 10] if n % 10 else "")
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // value % 10
+        if digit:
+            out += ("零" if zero and out else "") + CHINESE_DIGITS[digit] + unit
+        zero = not digit
+    return out
+
+
+# Word's numFmt names for the counters speeches use; others (bullets, roman...) get no number.
+NUMBER_FORMATS = {
+    "decimal": str,
+    "chineseCounting": _chinese_number,
+    "chineseCountingThousand": _chinese_number,
+    "ideographTraditional": lambda n: HEAVENLY_STEMS[(n - 1) % 10],
+    "decimalEnclosedCircle": lambda n: chr(0x245F + n) if 1 <= n <= 20 else str(n),
+    "decimalEnclosedCircleChinese": lambda n: chr(0x245F + n) if 1 <= n <= 20 else str(n),
+    "lowerLetter": lambda n: chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1),
+    "upperLetter": lambda n: chr(ord("A") + (n - 1) % 26) * ((n - 1) // 26 + 1),
+}
+LEVEL_RE = re.compile(r"%([1-9])")
+
+
+class _Numbering:
+    """Word's automatic list numbers: each list's level formats and its running counters."""
+
+    def __init__(self, document):
+        self.levels = _list_levels(document.part.numbering_part.element)
+        self.styles = _style_lists(document.part.styles.element)
+        self.counters = {}  # numId -> {level: current value}
+
+    def label(self, paragraph) -> str:
+        """Return the number Word shows before a paragraph ('' if none), counting it."""
+        num_id, level = self._list_of(paragraph)
+        levels = self.levels.get(num_id)
+        if not levels or level not in levels:
+            return ""
+        counts = self.counters.setdefault(num_id, {})
+        counts[level] = counts[level] + 1 if level in counts else levels[level][0]
+        for deeper in [k for k in counts if k > level]:
+            del counts[deeper]  # a higher level advancing restarts the levels below it
+        _, number_format, text = levels[level]
+        if number_format not in NUMBER_FORMATS:
+            return ""
+
+        def number(match) -> str:
+            shown = int(match.group(1)) - 1
+            start, fmt, _ = levels.get(shown, (1, "decimal", ""))
+            return NUMBER_FORMATS.get(fmt, str)(counts.get(shown, start))
+
+        label = LEVEL_RE.sub(number, text)
+        # "1.2" needs a space before the text; "一、" and "（一）" end in punctuation
+        return label + (" " if label[-1:].isascii() and label[-1:].isalnum() else "")
+
+    def _list_of(self, paragraph) -> tuple[str | None, int]:
+        """Return (numId, level) of a paragraph's list, set on it or by its style."""
+        ppr = paragraph.pPr
+        num_pr = ppr.numPr if ppr is not None else None
+        style = self.styles.get(
+            ppr.pStyle.val if ppr is not None and ppr.pStyle is not None else None
+        )
+        num_id, level = style or (None, 0)
+        if num_pr is not None:
+            if num_pr.numId is not None:
+                num_id = str(num_pr.numId.val)
+            if num_pr.ilvl is not None:
+                level = num_pr.ilvl.val
+        return num_id, level
+
+
+def _list_levels(numbering) -> dict:
+    """Return {numId: {level: (start, numFmt, lvlText)}} from word/numbering.xml."""
+    abstract = {}
+    for element in _xpath(numbering, "w:abstractNum"):
+        abstract[element.get(f"{W_ATTR}abstractNumId")] = {
+            int(lvl.get(f"{W_ATTR}ilvl", 0)): (
+                int(_word_val(lvl, "w:start") or 1),
+                _word_val(lvl, "w:numFmt") or "decimal",
+                _word_val(lvl, "w:lvlText") or "",
+            )
+            for lvl in _xpath(element, "w:lvl")
+        }
+    lists = {}
+    for num in _xpath(numbering, "w:num"):
+        levels = dict(abstract.get(_word_val(num, "w:abstractNumId"), {}))
+        for override in _xpath(num, "w:lvlOverride[w:startOverride]"):
+            level = int(override.get(f"{W_ATTR}ilvl", 0))
+            if level in levels:
+                levels[level] = (int(_word_val(override, "w:startOverride")), *levels[level][1:])
+        lists[num.get(f"{W_ATTR}numId")] = levels
+    return lists
+
+
+def _style_lists(styles) -> dict:
+    """Return {styleId: (numId, level)} for paragraph styles that number their paragraphs."""
+    found = {}
+    for style in _xpath(styles, "w:style[w:pPr/w:numPr/w:numId]"):
+        level = _xpath(style, "w:pPr/w:numPr/w:ilvl/@w:val")
+        num_id = _xpath(style, "w:pPr/w:numPr/w:numId/@w:val")[0]
+        found[style.get(f"{W_ATTR}styleId")] = (num_id, int(level[0]) if level else 0)
+    return found
+
+
+def _word_val(element, child: str) -> str | None:
+    """Return the w:val of element's first child of that name, or None."""
+    values = _xpath(element, f"{child}/@w:val")
+    return values[0] if values else None
+
+
+def _xpath(element, path: str) -> list:
+    """Return the xpath matches under a Word element, with the w: prefix bound."""
+    from lxml import etree
+
+    return etree._Element.xpath(element, path, namespaces={"w": W_ATTR[1:-1]})
 
 
 # ---------------------------------------------------------------- listing files
