@@ -632,7 +632,7 @@ def test_docx_automatic_heading_numbers_are_shown(tmp_path):
     [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (35, "三十五"), (105, "一百零五")],
 )
 def test_word_chinese_counting(number, chinese):
-    from jianghua.read import _chinese_number
+    from jianghua.read_word import _chinese_number
 
     assert _chinese_number(number) == chinese
 

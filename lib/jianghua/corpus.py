@@ -101,7 +101,18 @@ _VERSION_NAME = re.compile(r"[0-9a-f]{20}")
 # Enough uncached files to be worth starting worker processes for.
 POOL_MIN_FILES = 200
 # the modules whose code turns one file's bytes into rows, and the libraries they read with
-_FILE_MODULES = ("read", "normalize", "clean", "split", "metadata", "structure", "corpus")
+_FILE_MODULES = (
+    "read",
+    "read_text",
+    "read_web",
+    "read_word",
+    "normalize",
+    "clean",
+    "split",
+    "metadata",
+    "structure",
+    "corpus",
+)
 _CACHE_PACKAGES = (
     "jianghua",
     "charset-normalizer",
