@@ -547,3 +547,35 @@ def test_a_month_in_metadata_csv(seed_corpus, seed_ids, tmp_path, value):
     row = speeches.set_index("speech_id").loc[sid]
     assert problems == []
     assert (row.date, row.date_precision) == (pd.Timestamp("2015-03-01"), "month")
+
+
+# ------------------------------------------------------------ speaker lines of all shapes
+
+
+@pytest.mark.parametrize(
+    "line, speaker, role",
+    [
+        ("县长 扎西次仁", "扎西次仁", "县长"),  # no listed surname: the post vouches for it
+        ("州长 买买提江・吾买尔", "买买提江·吾买尔", "州长"),  # katakana middle dot
+        ("州长 买买提江．吾买尔", "买买提江·吾买尔", "州长"),  # full-width period
+        ("县委书记 王\U00020bb7", "王\U00020bb7", "县委书记"),  # a name character beyond the BMP
+        ("张三 县委书记", "张三", "县委书记"),
+        ("主讲人：王建国", "王建国", None),
+        ("讲话人：市长 王建国", "王建国", "市长"),
+        ("〔讲话人〕王建国", "王建国", None),
+        ("【讲话人】王建国", "王建国", None),
+        ("[发言人] 扎西次仁", "扎西次仁", None),
+    ],
+)
+def test_speaker_line_shapes(line, speaker, role):
+    header = ["在全县安全生产工作会议上的讲话", line, "（2022年1月20日）"]
+    meta = extract_metadata(header, "同志们：今天召开这次会议。", [])
+    assert meta["speaker"] == speaker
+    assert meta["role"] == role if role else pd.isna(meta["role"])
+    assert meta["title"] == "在全县安全生产工作会议上的讲话"
+
+
+@pytest.mark.parametrize("line", ["县长 在全县大会上", "讲话人：讲话", "区委书记 区长"])
+def test_words_after_a_role_or_label_are_not_always_a_name(line):
+    meta = extract_metadata(["在全县安全生产工作会议上的讲话", line], "同志们：今天开会。", [])
+    assert pd.isna(meta["speaker"])

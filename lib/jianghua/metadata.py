@@ -11,7 +11,10 @@ import yaml
 
 from jianghua import config
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+# CJK ideographs, Extension A and Extensions B-H (王𠮷: rare name characters lie beyond the BMP)
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# the dot between the parts of a Uyghur or Tibetan name, in the forms editors type it
+NAME_DOTS = "·•・．.‧∙⋅･"
 LEVELS = ("国家", "省", "地区", "市", "县", "区", "乡镇")
 FIELDS = ("title", "speaker", "role", "date", "published", "occasion", "level", "place")
 DATE_FIELDS = ("date", "published")
@@ -80,6 +83,7 @@ class Rules:
     role_units: dict
     role_organs: tuple
     zones: tuple
+    speaker_labels: tuple
     places: dict  # kind -> {short name: [full names]}
     ambiguous: frozenset
     cache: dict = field(default_factory=dict, compare=False, repr=False)  # level -> candidates
@@ -133,6 +137,7 @@ def _load_rules(corpus_path: str) -> Rules:
         role_units=rules.get("role_units") or {},
         role_organs=tuple(rules.get("role_organs") or []),
         zones=tuple(rules.get("zones") or []),
+        speaker_labels=tuple(sorted(rules.get("speaker_labels") or [], key=len, reverse=True)),
         places={k: places.get(k) or {} for k in ("province", "prefecture", "county")},
         ambiguous=frozenset(places.get("ambiguous") or []),
     )
@@ -250,8 +255,8 @@ def is_name(text: str, rules: Rules | None = None) -> bool:
     rules = rules or load_rules()
     if not text or re.search(r"[*＊×]", text):
         return False
-    if "·" in text or "•" in text:
-        return bool(re.fullmatch(rf"[{HAN}]+(?:[·•][{HAN}]+)+", text)) and len(text) <= 15
+    if re.search(f"[{NAME_DOTS}]", text):
+        return bool(re.fullmatch(rf"[{HAN}]+(?:[{NAME_DOTS}][{HAN}]+)+", text)) and len(text) <= 15
     if not re.fullmatch(rf"[{HAN}]{{2,4}}", text) or text in rules.not_names:
         return False
     if is_role(text, rules):
@@ -354,20 +359,51 @@ def _without_dates(line: str) -> str:
     return rest.strip(" \u3000()（）")
 
 
+def _unlabelled(text: str, rules: Rules) -> tuple[str, bool]:
+    """Return a speaker line without its label (讲话人：, 〔主讲人〕) and whether it had one."""
+    labels = "|".join(map(re.escape, rules.speaker_labels))
+    if not labels:
+        return text, False
+    m = re.match(
+        rf"(?:[〔\[【(（]\s*(?:{labels})\s*[〕\]】)）]|(?:{labels})\s*[:：])[ \u3000]*", text
+    )
+    return (text[m.end() :].strip(), True) if m else (text, False)
+
+
+def _plain_name(text: str, rules: Rules) -> bool:
+    """Return True for 2-6 Han characters that can be a name once a role or label vouches for it."""
+    return (
+        is_name(text, rules)
+        or bool(re.fullmatch(rf"[{HAN}]{{2,6}}", text))
+        and text not in rules.not_names
+        and not is_role(text, rules)
+        and not _NOT_NAME_CHARS & set(text)
+    )
+
+
+def _dotted(name: str) -> str:
+    """Return a name with its separator dots (・ ． .) written as the usual middle dot ·."""
+    return re.sub(f"[{NAME_DOTS}]", "·", name)
+
+
 def _speaker_in_line(line: str, rules: Rules) -> tuple:
-    """Return (name, role) from a speaker line: 姓名, 姓名(日期), 职务 姓名; else (None, None)."""
-    text = _without_dates(line)
+    """Return (name, role) from a speaker line: 姓名, 职务 姓名, 姓名 职务, 讲话人：姓名; else Nones."""
+    text, labelled = _unlabelled(_without_dates(line), rules)
     text = re.sub(r"同志$", "", _squeeze(text))
-    if is_name(text, rules):
-        return text, None
-    m = re.fullmatch(rf"(.*[{HAN}])[ \u3000]+([{HAN}·•][{HAN}·• \u3000]{{1,15}})", text)
+    if is_name(text, rules) or labelled and _plain_name(text, rules):
+        return _dotted(text), None
+    dots = NAME_DOTS
+    m = re.fullmatch(rf"(.*[{HAN}])[ \u3000]+([{HAN}{dots}][{HAN}{dots} \u3000]{{1,15}})", text)
     if m:
-        name = re.sub(r"同志$", "", _squeeze(m.group(2).strip()))
-        if is_name(name, rules):
-            return name, m.group(1).strip()
-    m = re.fullmatch(rf"([{HAN}·•]{{2,15}}?)(?:同志)?\s*[(（]([^()（）]{{2,30}})[)）]", text)
+        first, second = m.group(1).strip(), re.sub(r"同志$", "", _squeeze(m.group(2).strip()))
+        # after a stated post the next words are a name, listed surname or not (县长 扎西次仁)
+        if is_name(second, rules) or is_role(first, rules) and _plain_name(second, rules):
+            return _dotted(second), first
+        if is_name(first, rules) and is_role(second, rules):
+            return first, second  # 张三 县委书记
+    m = re.fullmatch(rf"([{HAN}{dots}]{{2,15}}?)(?:同志)?\s*[(（]([^()（）]{{2,30}})[)）]", text)
     if m and is_name(m.group(1), rules) and is_role(m.group(2), rules):
-        return m.group(1), m.group(2).strip()  # 张三(区委书记)
+        return _dotted(m.group(1)), m.group(2).strip()  # 张三(区委书记)
     return None, None
 
 
@@ -387,12 +423,14 @@ def _speaker(lines: list[str], title: str | None, rules: Rules) -> tuple:
 def _speaker_in_title(title: str, rules: Rules) -> tuple:
     """Return (name, role) opening a title like 市委书记张三在全市大会上的讲话, or Nones."""
     for part in reversed(title.split("——")):
-        m = re.match(rf"([{HAN}·•]{{2,20}}?)(?:同志)?在.+(?:{_SPEECH_WORDS})", part.strip())
+        m = re.match(
+            rf"([{HAN}{NAME_DOTS}]{{2,20}}?)(?:同志)?在.+(?:{_SPEECH_WORDS})", part.strip()
+        )
         if not m:
             continue
         prefix = m.group(1)
         if is_name(prefix, rules):
-            return prefix, None
+            return _dotted(prefix), None
         for size in (3, 2, 4):
             role, name = prefix[:-size], prefix[-size:]
             if is_name(name, rules) and _role_level(role, rules):
