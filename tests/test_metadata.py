@@ -579,3 +579,22 @@ def test_speaker_line_shapes(line, speaker, role):
 def test_words_after_a_role_or_label_are_not_always_a_name(line):
     meta = extract_metadata(["在全县安全生产工作会议上的讲话", line], "同志们：今天开会。", [])
     assert pd.isna(meta["speaker"])
+
+
+@pytest.mark.parametrize(
+    "salutation", ["尊敬的各位领导，同志们：", "尊敬的各位代表：", "亲爱的同学们："]
+)
+def test_an_address_word_before_the_salutation_stays_in_the_body(salutation):
+    text = f"在全县安全生产工作会议上的表态发言\n县应急管理局局长 周平\n{salutation}\n我们一定抓好落实。"
+    header, offset = split_header(text)
+    assert header == ["在全县安全生产工作会议上的表态发言", "县应急管理局局长 周平"]
+    assert text[offset:].startswith(salutation + "\n我们一定抓好落实。")
+
+
+@pytest.mark.parametrize(
+    "title", ["表态发言", "交流发言", "典型发言", "汇报发言", "讲话提纲", "主题报告", "重要讲话"]
+)
+def test_occasion_before_a_qualified_speech_word(title):
+    meta = extract_metadata([f"在全县安全生产工作会议上的{title}"], "同志们：今天开会。", [])
+    assert meta["occasion"] == "全县安全生产工作会议"
+    assert meta["title"] == f"在全县安全生产工作会议上的{title}"

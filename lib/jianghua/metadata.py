@@ -51,10 +51,12 @@ _SECTION_START = re.compile(
     r"^([一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+[,，、])"
 )
 _CHAPTER = re.compile(r"^第[一二三四五六七八九十百\d]+篇\s*[:：]?\s*")
-_SPEECH_WORDS = "讲话|发言|报告|致辞|总结讲话|动员讲话|主持词|主持讲话|讲演|演讲"
-_OCCASION_TITLE = re.compile(rf"在(.+)上的?(?:{_SPEECH_WORDS})")
+_SPEECH_WORDS = "讲话|发言|报告|致辞|致词|主持词|主持辞|讲演|演讲|汇报|表态|讲稿|宣讲|党课"
+# 在…上的表态发言 / 交流发言 / 主题报告 / 重要讲话: a short qualifier may stand before the word
+_KIND = rf"[{HAN}]{{0,4}}?(?:{_SPEECH_WORDS})"
+_OCCASION_TITLE = re.compile(rf"在(.+)上的?{_KIND}")
 _OCCASION_LINE = re.compile(r"在(.+)上\s*$")
-_OCCASION_FULL = re.compile(rf"在.+上的?(?:{_SPEECH_WORDS})\s*$")
+_OCCASION_FULL = re.compile(rf"在.+上的?{_KIND}(?:提纲)?\s*$")
 # a title line ending in a joining word (暨, 关于, 的 …) goes on on the next line
 _TITLE_BREAK = re.compile(r"(?:暨|和|与|及|以及|并|的|之|、|关于|在|对|同|为|以)$")
 _OCCASION_BODY = re.compile(
@@ -62,7 +64,10 @@ _OCCASION_BODY = re.compile(
 )
 _CONGRESS = re.compile(r"([省市县区])(?:第[一二三四五六七八九十]+届)?人民代表大会")
 _NOT_NAME_CHARS = set("的了在是与及之讲话会议报告年月日")
-_ADDRESS_CHAIN = re.compile(r"(?:(?:尊敬的|亲爱的|各位)[^、,，:：]{0,12}[、,，])+$")
+# 尊敬的各位领导、各位来宾, 同志们: the address words before a salutation belong to it
+_ADDRESS_CHAIN = re.compile(
+    r"(?:(?:尊敬的|亲爱的|各位)[^、,，:：]{0,12}[、,，])*(?:尊敬的|亲爱的)?[ \u3000]*$"
+)
 MAX_HEADER_LINES = 8
 SIGNATURE_LINES = 3  # a signature block: the issuing body, a name, the date
 MAX_HEADER_CHARS = 90
@@ -387,7 +392,7 @@ def _dotted(name: str) -> str:
 
 
 def _speaker_in_line(line: str, rules: Rules) -> tuple:
-    """Return (name, role) from a speaker line: 姓名, 职务 姓名, 姓名 职务, 讲话人：姓名; else Nones."""
+    """Return (name, role) from a speaker line (姓名, 职务 姓名, 讲话人：姓名), else Nones."""
     text, labelled = _unlabelled(_without_dates(line), rules)
     text = re.sub(r"同志$", "", _squeeze(text))
     if is_name(text, rules) or labelled and _plain_name(text, rules):
