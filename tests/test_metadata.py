@@ -585,7 +585,8 @@ def test_words_after_a_role_or_label_are_not_always_a_name(line):
     "salutation", ["尊敬的各位领导，同志们：", "尊敬的各位代表：", "亲爱的同学们："]
 )
 def test_an_address_word_before_the_salutation_stays_in_the_body(salutation):
-    text = f"在全县安全生产工作会议上的表态发言\n县应急管理局局长 周平\n{salutation}\n我们一定抓好落实。"
+    head = "在全县安全生产工作会议上的表态发言\n县应急管理局局长 周平"
+    text = f"{head}\n{salutation}\n我们一定抓好落实。"
     header, offset = split_header(text)
     assert header == ["在全县安全生产工作会议上的表态发言", "县应急管理局局长 周平"]
     assert text[offset:].startswith(salutation + "\n我们一定抓好落实。")
