@@ -599,3 +599,28 @@ def test_occasion_before_a_qualified_speech_word(title):
     meta = extract_metadata([f"在全县安全生产工作会议上的{title}"], "同志们：今天开会。", [])
     assert meta["occasion"] == "全县安全生产工作会议"
     assert meta["title"] == f"在全县安全生产工作会议上的{title}"
+
+
+def test_speaker_and_publish_date_from_a_news_lead():
+    body = (
+        "新华网临河1月21日电 1月20日，临河县召开全县安全生产工作会议。"
+        "以下为县委书记李明华在会上的讲话全文：\n（2022年1月20日）\n同志们：\n今天开会。"
+    )
+    meta = extract_metadata(["在全县安全生产工作会议上的讲话"], body, [])
+    assert (meta["speaker"], meta["role"]) == ("李明华", "县委书记")
+    assert (meta["date"], meta["published"]) == (
+        pd.Timestamp("2022-01-20"),
+        pd.Timestamp("2022-01-21"),
+    )
+
+
+def test_speaker_line_between_a_lead_and_the_salutation():
+    body = "1月20日，全县安全生产工作会议召开。\n县委书记 李明华\n同志们：\n今天开会。"
+    meta = extract_metadata(["在全县安全生产工作会议上的讲话"], body, [])
+    assert (meta["speaker"], meta["role"]) == ("李明华", "县委书记")
+    assert pd.isna(meta["published"])
+
+
+def test_a_name_in_the_body_below_the_salutation_is_not_the_speaker():
+    body = "同志们：\n县委书记 李明华\n以下是张三同志的讲话。"
+    assert pd.isna(extract_metadata(["在全县大会上的讲话"], body, [])["speaker"])

@@ -425,21 +425,62 @@ def _speaker(lines: list[str], title: str | None, rules: Rules) -> tuple:
     return _speaker_in_title(title, rules) if title else (None, None)
 
 
+# 以下为县委书记李明华在会上的讲话全文 / 以下是张三同志的讲话: a news lead naming the speaker
+_LEAD_SPEAKER = re.compile(
+    rf"以下[为是]([{HAN}{NAME_DOTS}、]{{2,30}}?)(?:同志)?(?:在[^,，。:：;；]{{0,40}}?上)?的?{_KIND}"
+)
+
+
+def _lead_speaker(body: str, rules: Rules) -> tuple:
+    """Return (name, role) from the speaker line or news lead above a body's salutation."""
+    for line in body.lstrip().split("\n")[: MAX_HEADER_LINES + 2]:
+        line = line.strip()
+        if _salutation_at(line, rules) == 0:
+            break
+        name, role = _speaker_in_line(line, rules) if _header_like(line) else (None, None)
+        m = None if name else _LEAD_SPEAKER.search(line)
+        if m:
+            name, role = _role_and_name(m.group(1), rules)
+        if name:
+            return name, role
+    return None, None
+
+
+# 新华网临河1月21日电: a news agency's dateline, its year left to the reader
+_DATELINE = re.compile(rf"^[{HAN}A-Za-z]{{2,16}}?(\d{{1,2}})月(\d{{1,2}})日电")
+
+
+def _dateline(body: str, date) -> pd.Timestamp:
+    """Return the date of a news dateline opening the body, its year taken from the speech date."""
+    m = _DATELINE.match(body.lstrip())
+    if not m or pd.isna(date):
+        return pd.NaT
+    month, day = int(m.group(1)), int(m.group(2))
+    for year in (date.year, date.year + 1):  # a speech of 31 December reported on 1 January
+        if _valid_date(year, month, day) and pd.Timestamp(year, month, day) >= date:
+            return pd.Timestamp(year, month, day)
+    return pd.NaT
+
+
+def _role_and_name(prefix: str, rules: Rules) -> tuple:
+    """Return (name, role) for 张三 or 县委书记张三 written without a space, else Nones."""
+    if is_name(prefix, rules):
+        return _dotted(prefix), None
+    for size in (3, 2, 4):
+        role, name = prefix[:-size], prefix[-size:]
+        if is_name(name, rules) and _role_level(role, rules):
+            return name, role
+    return None, None
+
+
 def _speaker_in_title(title: str, rules: Rules) -> tuple:
     """Return (name, role) opening a title like 市委书记张三在全市大会上的讲话, or Nones."""
     for part in reversed(title.split("——")):
         m = re.match(
             rf"([{HAN}{NAME_DOTS}]{{2,20}}?)(?:同志)?在.+(?:{_SPEECH_WORDS})", part.strip()
         )
-        if not m:
-            continue
-        prefix = m.group(1)
-        if is_name(prefix, rules):
-            return _dotted(prefix), None
-        for size in (3, 2, 4):
-            role, name = prefix[:-size], prefix[-size:]
-            if is_name(name, rules) and _role_level(role, rules):
-                return name, role
+        if m and _role_and_name(m.group(1), rules)[0]:
+            return _role_and_name(m.group(1), rules)
     return None, None
 
 
@@ -726,6 +767,8 @@ def extract_metadata(
     plain = [x for x in lines if not _is_meta(x)]
     title = _title(lines, rules)
     speaker, role = _speaker(plain, title, rules)
+    if not speaker:
+        speaker, role = _lead_speaker(body, rules)
     if speaker and title:
         # 徐文泊在全区三级干部大会上的讲话: the name is kept in speaker, not in the title
         title = re.sub(rf"(^|——){re.escape(speaker)}(?:同志)?(?=在)", r"\1", title)
@@ -733,6 +776,8 @@ def extract_metadata(
     date, precision = _speech_date(plain, body, rules, closing, name)
     publish = [x for x in lines if _PUBLISH.search(x)] + [str(c) for c in context]
     published = _first_date(publish + [c for c in closing if pd.isna(_date_only(c)[0])])
+    if pd.isna(published):
+        published = _dateline(body, date)
     occasion = _occasion(title, plain, body)
     level = _level(title, occasion, role, body, rules)
     header_text = "\n".join(lines)
