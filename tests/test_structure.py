@@ -1,6 +1,7 @@
 """Structure: numbered section headings and the warnings about them."""
 
 import pandas as pd
+import pytest
 from jianghua.structure import (
     check_structure,
     find_sections,
@@ -272,3 +273,26 @@ def test_parts_stay_out_of_top_sections_and_lead_the_outline():
 def test_a_sentence_about_a_part_is_not_a_heading():
     found = find_sections("第一部分是回顾。\n一、甲。\n")
     assert [(s["level"], s["label"]) for s in found] == [(1, "一")]
+
+
+@pytest.mark.parametrize(
+    "attachments",
+    [
+        "附件：1．全区作风建设重点任务清单\n2．全区作风问题专项整治工作方案\n",
+        "附件\n1.临河区2023年乡村振兴重点任务分工方案\n2.临河区农村人居环境整治行动计划\n",
+        "附件1：全区作风建设重点任务清单\n一、总体要求\n",
+    ],
+)
+def test_the_attachment_list_after_a_speech_holds_no_sections(attachments):
+    body = (
+        "一、抓作风。\n1.抓学习。\n2.抓纪律。\n二、抓落实。要真抓实干。\n同志们，让我们共同努力！\n"
+    )
+    found = find_sections(body + attachments)
+    assert [(s["level"], s["label"]) for s in found] == [(1, "一"), (3, "1"), (3, "2"), (1, "二")]
+    assert found[-1]["end"] == len(body)
+    assert check_structure(body + attachments, found) == []
+
+
+def test_a_sentence_opening_with_the_word_attachment_does_not_end_the_text():
+    body = "一、抓作风。\n附件中的清单要逐项落实。\n二、抓落实。\n"
+    assert [s["label"] for s in find_sections(body)] == ["一", "二"]

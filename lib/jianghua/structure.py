@@ -25,6 +25,8 @@ _L3 = re.compile(
 )
 # 一、二季度 / 一、二、三产业: a list of numerals, not a heading
 _NUMERAL_LIST = re.compile(rf"[{NUMERALS}]+(?:、|季|产|类|级|等|期|线|批|次)")
+# 附件 / 附件：1．… / 附件1: the list of attachments after a speech holds no sections
+_ATTACHMENTS = re.compile(rf"{_LINE_START}附\s*件\s*[\d一二三四五六七八九十]*\s*(?:[:：]|$|\n)")
 _HEADING_END = re.compile(r"[。!?！？;；\n]")
 _ANNOUNCE = re.compile(
     r"(?:讲|谈|提|说|强调|讲讲|谈谈)(?:以下)?(?P<n>[两二三四五六七八九十])"
@@ -67,11 +69,17 @@ def _heading(body: str, start: int, level: int) -> str:
     return text.strip()
 
 
+def _text_end(body: str) -> int:
+    """Return where the speech's own text ends: at its list of attachments, if any."""
+    m = _ATTACHMENTS.search(body)
+    return m.start() if m else len(body)
+
+
 def _candidates(body: str) -> list[dict]:
     """Return every numbered marker that could open a section, in text order."""
-    found = []
+    found, end = [], _text_end(body)
     for level, pattern in ((0, _L0), (1, _L1), (2, _L2), (3, _L3)):
-        for m in pattern.finditer(body):
+        for m in pattern.finditer(body, 0, end):
             label, style = _label_and_style(m.groupdict())
             if level == 1 and _NUMERAL_LIST.match(body, m.end()):
                 continue
@@ -190,7 +198,7 @@ def _scan(body: str) -> _Scan:
         scan.sections.append(dict(level=level, label=c["label"], heading=heading, start=c["start"]))
     for i, s in enumerate(scan.sections):
         nxt = (t["start"] for t in scan.sections[i + 1 :] if t["level"] <= s["level"])
-        s["end"] = next(nxt, len(body))
+        s["end"] = next(nxt, _text_end(body))
     return scan
 
 
