@@ -575,7 +575,10 @@ def test_speaker_line_shapes(line, speaker, role):
     assert meta["title"] == "在全县安全生产工作会议上的讲话"
 
 
-@pytest.mark.parametrize("line", ["县长 在全县大会上", "讲话人：讲话", "区委书记 区长"])
+@pytest.mark.parametrize(
+    "line",
+    ["县长 在全县大会上", "讲话人：讲话", "区委书记 区长", "县委书记 锟斤拷", "讲话人：全文"],
+)
 def test_words_after_a_role_or_label_are_not_always_a_name(line):
     meta = extract_metadata(["在全县安全生产工作会议上的讲话", line], "同志们：今天开会。", [])
     assert pd.isna(meta["speaker"])

@@ -380,7 +380,7 @@ def _plain_name(text: str, rules: Rules) -> bool:
     return (
         is_name(text, rules)
         or bool(re.fullmatch(rf"[{HAN}]{{2,6}}", text))
-        and text not in rules.not_names
+        and not any(word in text for word in rules.not_names)
         and not is_role(text, rules)
         and not _NOT_NAME_CHARS & set(text)
     )
