@@ -547,3 +547,83 @@ def test_a_month_in_metadata_csv(seed_corpus, seed_ids, tmp_path, value):
     row = speeches.set_index("speech_id").loc[sid]
     assert problems == []
     assert (row.date, row.date_precision) == (pd.Timestamp("2015-03-01"), "month")
+
+
+# ------------------------------------------------------------ speaker lines of all shapes
+
+
+@pytest.mark.parametrize(
+    "line, speaker, role",
+    [
+        ("县长 扎西次仁", "扎西次仁", "县长"),  # no listed surname: the post vouches for it
+        ("州长 买买提江・吾买尔", "买买提江·吾买尔", "州长"),  # katakana middle dot
+        ("州长 买买提江．吾买尔", "买买提江·吾买尔", "州长"),  # full-width period
+        ("县委书记 王\U00020bb7", "王\U00020bb7", "县委书记"),  # a name character beyond the BMP
+        ("张三 县委书记", "张三", "县委书记"),
+        ("主讲人：王建国", "王建国", None),
+        ("讲话人：市长 王建国", "王建国", "市长"),
+        ("〔讲话人〕王建国", "王建国", None),
+        ("【讲话人】王建国", "王建国", None),
+        ("[发言人] 扎西次仁", "扎西次仁", None),
+    ],
+)
+def test_speaker_line_shapes(line, speaker, role):
+    header = ["在全县安全生产工作会议上的讲话", line, "（2022年1月20日）"]
+    meta = extract_metadata(header, "同志们：今天召开这次会议。", [])
+    assert meta["speaker"] == speaker
+    assert meta["role"] == role if role else pd.isna(meta["role"])
+    assert meta["title"] == "在全县安全生产工作会议上的讲话"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["县长 在全县大会上", "讲话人：讲话", "区委书记 区长", "县委书记 锟斤拷", "讲话人：全文"],
+)
+def test_words_after_a_role_or_label_are_not_always_a_name(line):
+    meta = extract_metadata(["在全县安全生产工作会议上的讲话", line], "同志们：今天开会。", [])
+    assert pd.isna(meta["speaker"])
+
+
+@pytest.mark.parametrize(
+    "salutation", ["尊敬的各位领导，同志们：", "尊敬的各位代表：", "亲爱的同学们："]
+)
+def test_an_address_word_before_the_salutation_stays_in_the_body(salutation):
+    head = "在全县安全生产工作会议上的表态发言\n县应急管理局局长 周平"
+    text = f"{head}\n{salutation}\n我们一定抓好落实。"
+    header, offset = split_header(text)
+    assert header == ["在全县安全生产工作会议上的表态发言", "县应急管理局局长 周平"]
+    assert text[offset:].startswith(salutation + "\n我们一定抓好落实。")
+
+
+@pytest.mark.parametrize(
+    "title", ["表态发言", "交流发言", "典型发言", "汇报发言", "讲话提纲", "主题报告", "重要讲话"]
+)
+def test_occasion_before_a_qualified_speech_word(title):
+    meta = extract_metadata([f"在全县安全生产工作会议上的{title}"], "同志们：今天开会。", [])
+    assert meta["occasion"] == "全县安全生产工作会议"
+    assert meta["title"] == f"在全县安全生产工作会议上的{title}"
+
+
+def test_speaker_and_publish_date_from_a_news_lead():
+    body = (
+        "新华网临河1月21日电 1月20日，临河县召开全县安全生产工作会议。"
+        "以下为县委书记李明华在会上的讲话全文：\n（2022年1月20日）\n同志们：\n今天开会。"
+    )
+    meta = extract_metadata(["在全县安全生产工作会议上的讲话"], body, [])
+    assert (meta["speaker"], meta["role"]) == ("李明华", "县委书记")
+    assert (meta["date"], meta["published"]) == (
+        pd.Timestamp("2022-01-20"),
+        pd.Timestamp("2022-01-21"),
+    )
+
+
+def test_speaker_line_between_a_lead_and_the_salutation():
+    body = "1月20日，全县安全生产工作会议召开。\n县委书记 李明华\n同志们：\n今天开会。"
+    meta = extract_metadata(["在全县安全生产工作会议上的讲话"], body, [])
+    assert (meta["speaker"], meta["role"]) == ("李明华", "县委书记")
+    assert pd.isna(meta["published"])
+
+
+def test_a_name_in_the_body_below_the_salutation_is_not_the_speaker():
+    body = "同志们：\n县委书记 李明华\n以下是张三同志的讲话。"
+    assert pd.isna(extract_metadata(["在全县大会上的讲话"], body, [])["speaker"])

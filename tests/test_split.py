@@ -144,3 +144,54 @@ def test_numbered_speech_titles_of_a_compilation_split_and_lose_their_numbers():
     assert {"kind": "header", "text": "二、"} in parts[1].removed
     # section headings of the speeches keep their numbers
     assert "\n一、认清形势,增强抓好春耕生产的责任感" in parts[0].text
+
+
+def _contents_compilation(salutation: str) -> str:
+    """Return a compilation with a cover, a table of contents and three speeches."""
+    talks = [("王建国", "全市优化营商环境工作推进会"), ("李明华", "全县安全生产工作会议")]
+    talks.append(("赵志刚", "全区乡村振兴工作会议"))
+    toc = [
+        f"{name}同志在{meeting}上的讲话………………{3 + 8 * i}" for i, (name, meeting) in enumerate(talks)
+    ]
+    parts = [
+        f"在{meeting}上的讲话\n〔讲话人〕{name}\n（2021年4月8日）\n{salutation}"
+        f"今天召开{meeting}，主要任务是总结工作、部署任务，推动各项举措落地见效。"
+        * 3
+        + "\n一、提高认识。要把思想统一到决策部署上来。\n"
+        for name, meeting in talks
+    ]
+    return "领导讲话汇编\n中共临河市委办公室编\n目录\n" + "\n".join(toc) + "\n\n" + "\n".join(parts)
+
+
+def test_contents_entries_split_a_compilation_without_salutations():
+    parts = split_document(_contents_compilation(""))
+    assert [p.text.split("\n")[:2] for p in parts] == [
+        ["在全市优化营商环境工作推进会上的讲话", "〔讲话人〕王建国"],
+        ["在全县安全生产工作会议上的讲话", "〔讲话人〕李明华"],
+        ["在全区乡村振兴工作会议上的讲话", "〔讲话人〕赵志刚"],
+    ]
+    assert parts[0].text.endswith("一、提高认识。要把思想统一到决策部署上来。")
+    kinds = [(r["kind"], r["text"][:6]) for r in parts[0].removed]
+    assert kinds == [
+        ("cover", "领导讲话汇编"),
+        ("cover", "中共临河市委"),
+        ("contents", "目录"),
+        ("contents", "王建国同志在"),
+        ("contents", "李明华同志在"),
+        ("contents", "赵志刚同志在"),
+    ]
+    assert parts[1].removed == [] and parts[2].removed == []
+
+
+def test_contents_above_speeches_with_salutations_is_no_part_of_its_own():
+    parts = split_document(_contents_compilation("同志们：\n"))
+    assert len(parts) == 3
+    assert parts[0].text.startswith("在全市优化营商环境工作推进会上的讲话\n")
+    assert sum(r["kind"] == "contents" for r in parts[0].removed) == 4
+
+
+def test_a_title_in_the_body_that_the_contents_do_not_list_does_not_split():
+    text = (
+        _contents_compilation("") + "在全市教育工作会议上的讲话\n今天开会。" + "要抓好落实。" * 20
+    )
+    assert len(split_document(text)) == 3

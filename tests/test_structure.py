@@ -1,6 +1,7 @@
 """Structure: numbered section headings and the warnings about them."""
 
 import pandas as pd
+import pytest
 from jianghua.structure import (
     check_structure,
     find_sections,
@@ -216,3 +217,82 @@ def test_top_sections_fall_back_to_level_two_per_speech():
         ("b", 2, "抓经济"),
         ("b", 2, "抓党建"),
     ]
+
+
+PARTS = (
+    "同志们：\n现在，我代表市委向大会作报告。\n"
+    "第一部分 过去五年的工作回顾\n五年来，各项事业取得新成就。\n"
+    "一、综合实力显著增强。生产总值年均增长7.1%。\n二、脱贫攻坚全面胜利。贫困人口全部脱贫。\n"
+    "第二部分 今后五年的主要任务\n一、坚持创新驱动。研发投入强度达到2.5%。\n"
+    "（一）培育新兴产业。\n二、坚持城乡统筹。推进乡村振兴。\n"
+    "第三部分 全面加强党的建设\n一、加强党的政治建设。做到两个维护。\n"
+)
+
+
+def test_report_parts_restart_their_numbering_without_warnings():
+    found = find_sections(PARTS)
+    assert [(s["level"], s["label"], s["heading"]) for s in found] == [
+        (0, "一", "过去五年的工作回顾"),
+        (1, "一", "综合实力显著增强"),
+        (1, "二", "脱贫攻坚全面胜利"),
+        (0, "二", "今后五年的主要任务"),
+        (1, "一", "坚持创新驱动"),
+        (2, "一", "培育新兴产业"),
+        (1, "二", "坚持城乡统筹"),
+        (0, "三", "全面加强党的建设"),
+        (1, "一", "加强党的政治建设"),
+    ]
+    assert check_structure(PARTS, found) == []
+    part_two = found[3]
+    assert PARTS[part_two["start"] : part_two["end"]].startswith("第二部分 今后五年")
+    assert PARTS[part_two["start"] : part_two["end"]].endswith("推进乡村振兴。\n")
+
+
+def test_numbering_that_runs_on_through_the_parts_is_kept():
+    body = "第一部分 回顾\n一、甲。\n二、乙。\n第二部分 任务\n三、丙。\n四、丁。\n"
+    found = find_sections(body)
+    assert [s["label"] for s in found if s["level"] == 1] == ["一", "二", "三", "四"]
+    assert check_structure(body, found) == []
+
+
+def test_parts_stay_out_of_top_sections_and_lead_the_outline():
+    sections = pd.DataFrame([{"speech_id": "a", **s} for s in find_sections(PARTS)])
+    assert list(top_sections(sections)["heading"]) == [
+        "综合实力显著增强",
+        "脱贫攻坚全面胜利",
+        "坚持创新驱动",
+        "坚持城乡统筹",
+        "加强党的政治建设",
+    ]
+    assert outline(sections).split("\n")[:2] == [
+        "第一部分 过去五年的工作回顾",
+        "  一、综合实力显著增强",
+    ]
+
+
+def test_a_sentence_about_a_part_is_not_a_heading():
+    found = find_sections("第一部分是回顾。\n一、甲。\n")
+    assert [(s["level"], s["label"]) for s in found] == [(1, "一")]
+
+
+@pytest.mark.parametrize(
+    "attachments",
+    [
+        "附件：1．全区作风建设重点任务清单\n2．全区作风问题专项整治工作方案\n",
+        "附件\n1.临河区2023年乡村振兴重点任务分工方案\n2.临河区农村人居环境整治行动计划\n",
+        "附件1：全区作风建设重点任务清单\n一、总体要求\n",
+    ],
+)
+def test_the_attachment_list_after_a_speech_holds_no_sections(attachments):
+    body = (
+        "一、抓作风。\n1.抓学习。\n2.抓纪律。\n二、抓落实。要真抓实干。\n同志们，让我们共同努力！\n"
+    )
+    found = find_sections(body + attachments)
+    assert [(s["level"], s["label"]) for s in found] == [(1, "一"), (3, "1"), (3, "2"), (1, "二")]
+    assert found[-1]["end"] == len(body)
+    assert check_structure(body + attachments, found) == []
+
+
+def test_a_sentence_opening_with_the_word_attachment_does_not_end_the_text():
+    body = "一、抓作风。\n附件中的清单要逐项落实。\n二、抓落实。\n"
+    assert [s["label"] for s in find_sections(body)] == ["一", "二"]

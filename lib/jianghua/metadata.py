@@ -11,7 +11,10 @@ import yaml
 
 from jianghua import config
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+# CJK ideographs, Extension A and Extensions B-H (王𠮷: rare name characters lie beyond the BMP)
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# the dot between the parts of a Uyghur or Tibetan name, in the forms editors type it
+NAME_DOTS = "·•・．.‧∙⋅･"
 LEVELS = ("国家", "省", "地区", "市", "县", "区", "乡镇")
 FIELDS = ("title", "speaker", "role", "date", "published", "occasion", "level", "place")
 DATE_FIELDS = ("date", "published")
@@ -48,10 +51,12 @@ _SECTION_START = re.compile(
     r"^([一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+[,，、])"
 )
 _CHAPTER = re.compile(r"^第[一二三四五六七八九十百\d]+篇\s*[:：]?\s*")
-_SPEECH_WORDS = "讲话|发言|报告|致辞|总结讲话|动员讲话|主持词|主持讲话|讲演|演讲"
-_OCCASION_TITLE = re.compile(rf"在(.+)上的?(?:{_SPEECH_WORDS})")
+_SPEECH_WORDS = "讲话|发言|报告|致辞|致词|主持词|主持辞|讲演|演讲|汇报|表态|讲稿|宣讲|党课"
+# 在…上的表态发言 / 交流发言 / 主题报告 / 重要讲话: a short qualifier may stand before the word
+_KIND = rf"[{HAN}]{{0,4}}?(?:{_SPEECH_WORDS})"
+_OCCASION_TITLE = re.compile(rf"在(.+)上的?{_KIND}")
 _OCCASION_LINE = re.compile(r"在(.+)上\s*$")
-_OCCASION_FULL = re.compile(rf"在.+上的?(?:{_SPEECH_WORDS})\s*$")
+_OCCASION_FULL = re.compile(rf"在.+上的?{_KIND}(?:提纲)?\s*$")
 # a title line ending in a joining word (暨, 关于, 的 …) goes on on the next line
 _TITLE_BREAK = re.compile(r"(?:暨|和|与|及|以及|并|的|之|、|关于|在|对|同|为|以)$")
 _OCCASION_BODY = re.compile(
@@ -59,7 +64,10 @@ _OCCASION_BODY = re.compile(
 )
 _CONGRESS = re.compile(r"([省市县区])(?:第[一二三四五六七八九十]+届)?人民代表大会")
 _NOT_NAME_CHARS = set("的了在是与及之讲话会议报告年月日")
-_ADDRESS_CHAIN = re.compile(r"(?:(?:尊敬的|亲爱的|各位)[^、,，:：]{0,12}[、,，])+$")
+# 尊敬的各位领导、各位来宾, 同志们: the address words before a salutation belong to it
+_ADDRESS_CHAIN = re.compile(
+    r"(?:(?:尊敬的|亲爱的|各位)[^、,，:：]{0,12}[、,，])*(?:尊敬的|亲爱的)?[ \u3000]*$"
+)
 MAX_HEADER_LINES = 8
 SIGNATURE_LINES = 3  # a signature block: the issuing body, a name, the date
 MAX_HEADER_CHARS = 90
@@ -80,6 +88,7 @@ class Rules:
     role_units: dict
     role_organs: tuple
     zones: tuple
+    speaker_labels: tuple
     places: dict  # kind -> {short name: [full names]}
     ambiguous: frozenset
     cache: dict = field(default_factory=dict, compare=False, repr=False)  # level -> candidates
@@ -133,6 +142,7 @@ def _load_rules(corpus_path: str) -> Rules:
         role_units=rules.get("role_units") or {},
         role_organs=tuple(rules.get("role_organs") or []),
         zones=tuple(rules.get("zones") or []),
+        speaker_labels=tuple(sorted(rules.get("speaker_labels") or [], key=len, reverse=True)),
         places={k: places.get(k) or {} for k in ("province", "prefecture", "county")},
         ambiguous=frozenset(places.get("ambiguous") or []),
     )
@@ -250,8 +260,8 @@ def is_name(text: str, rules: Rules | None = None) -> bool:
     rules = rules or load_rules()
     if not text or re.search(r"[*＊×]", text):
         return False
-    if "·" in text or "•" in text:
-        return bool(re.fullmatch(rf"[{HAN}]+(?:[·•][{HAN}]+)+", text)) and len(text) <= 15
+    if re.search(f"[{NAME_DOTS}]", text):
+        return bool(re.fullmatch(rf"[{HAN}]+(?:[{NAME_DOTS}][{HAN}]+)+", text)) and len(text) <= 15
     if not re.fullmatch(rf"[{HAN}]{{2,4}}", text) or text in rules.not_names:
         return False
     if is_role(text, rules):
@@ -354,20 +364,51 @@ def _without_dates(line: str) -> str:
     return rest.strip(" \u3000()（）")
 
 
+def _unlabelled(text: str, rules: Rules) -> tuple[str, bool]:
+    """Return a speaker line without its label (讲话人：, 〔主讲人〕) and whether it had one."""
+    labels = "|".join(map(re.escape, rules.speaker_labels))
+    if not labels:
+        return text, False
+    m = re.match(
+        rf"(?:[〔\[【(（]\s*(?:{labels})\s*[〕\]】)）]|(?:{labels})\s*[:：])[ \u3000]*", text
+    )
+    return (text[m.end() :].strip(), True) if m else (text, False)
+
+
+def _plain_name(text: str, rules: Rules) -> bool:
+    """Return True for 2-6 Han characters that can be a name once a role or label vouches for it."""
+    return (
+        is_name(text, rules)
+        or bool(re.fullmatch(rf"[{HAN}]{{2,6}}", text))
+        and not any(word in text for word in rules.not_names)
+        and not is_role(text, rules)
+        and not _NOT_NAME_CHARS & set(text)
+    )
+
+
+def _dotted(name: str) -> str:
+    """Return a name with its separator dots (・ ． .) written as the usual middle dot ·."""
+    return re.sub(f"[{NAME_DOTS}]", "·", name)
+
+
 def _speaker_in_line(line: str, rules: Rules) -> tuple:
-    """Return (name, role) from a speaker line: 姓名, 姓名(日期), 职务 姓名; else (None, None)."""
-    text = _without_dates(line)
+    """Return (name, role) from a speaker line (姓名, 职务 姓名, 讲话人：姓名), else Nones."""
+    text, labelled = _unlabelled(_without_dates(line), rules)
     text = re.sub(r"同志$", "", _squeeze(text))
-    if is_name(text, rules):
-        return text, None
-    m = re.fullmatch(rf"(.*[{HAN}])[ \u3000]+([{HAN}·•][{HAN}·• \u3000]{{1,15}})", text)
+    if is_name(text, rules) or labelled and _plain_name(text, rules):
+        return _dotted(text), None
+    dots = NAME_DOTS
+    m = re.fullmatch(rf"(.*[{HAN}])[ \u3000]+([{HAN}{dots}][{HAN}{dots} \u3000]{{1,15}})", text)
     if m:
-        name = re.sub(r"同志$", "", _squeeze(m.group(2).strip()))
-        if is_name(name, rules):
-            return name, m.group(1).strip()
-    m = re.fullmatch(rf"([{HAN}·•]{{2,15}}?)(?:同志)?\s*[(（]([^()（）]{{2,30}})[)）]", text)
+        first, second = m.group(1).strip(), re.sub(r"同志$", "", _squeeze(m.group(2).strip()))
+        # after a stated post the next words are a name, listed surname or not (县长 扎西次仁)
+        if is_name(second, rules) or is_role(first, rules) and _plain_name(second, rules):
+            return _dotted(second), first
+        if is_name(first, rules) and is_role(second, rules):
+            return first, second  # 张三 县委书记
+    m = re.fullmatch(rf"([{HAN}{dots}]{{2,15}}?)(?:同志)?\s*[(（]([^()（）]{{2,30}})[)）]", text)
     if m and is_name(m.group(1), rules) and is_role(m.group(2), rules):
-        return m.group(1), m.group(2).strip()  # 张三(区委书记)
+        return _dotted(m.group(1)), m.group(2).strip()  # 张三(区委书记)
     return None, None
 
 
@@ -384,19 +425,62 @@ def _speaker(lines: list[str], title: str | None, rules: Rules) -> tuple:
     return _speaker_in_title(title, rules) if title else (None, None)
 
 
+# 以下为县委书记李明华在会上的讲话全文 / 以下是张三同志的讲话: a news lead naming the speaker
+_LEAD_SPEAKER = re.compile(
+    rf"以下[为是]([{HAN}{NAME_DOTS}、]{{2,30}}?)(?:同志)?(?:在[^,，。:：;；]{{0,40}}?上)?的?{_KIND}"
+)
+
+
+def _lead_speaker(body: str, rules: Rules) -> tuple:
+    """Return (name, role) from the speaker line or news lead above a body's salutation."""
+    for line in body.lstrip().split("\n")[: MAX_HEADER_LINES + 2]:
+        line = line.strip()
+        if _salutation_at(line, rules) == 0:
+            break
+        name, role = _speaker_in_line(line, rules) if _header_like(line) else (None, None)
+        m = None if name else _LEAD_SPEAKER.search(line)
+        if m:
+            name, role = _role_and_name(m.group(1), rules)
+        if name:
+            return name, role
+    return None, None
+
+
+# 新华网临河1月21日电: a news agency's dateline, its year left to the reader
+_DATELINE = re.compile(rf"^[{HAN}A-Za-z]{{2,16}}?(\d{{1,2}})月(\d{{1,2}})日电")
+
+
+def _dateline(body: str, date) -> pd.Timestamp:
+    """Return the date of a news dateline opening the body, its year taken from the speech date."""
+    m = _DATELINE.match(body.lstrip())
+    if not m or pd.isna(date):
+        return pd.NaT
+    month, day = int(m.group(1)), int(m.group(2))
+    for year in (date.year, date.year + 1):  # a speech of 31 December reported on 1 January
+        if _valid_date(year, month, day) and pd.Timestamp(year, month, day) >= date:
+            return pd.Timestamp(year, month, day)
+    return pd.NaT
+
+
+def _role_and_name(prefix: str, rules: Rules) -> tuple:
+    """Return (name, role) for 张三 or 县委书记张三 written without a space, else Nones."""
+    if is_name(prefix, rules):
+        return _dotted(prefix), None
+    for size in (3, 2, 4):
+        role, name = prefix[:-size], prefix[-size:]
+        if is_name(name, rules) and _role_level(role, rules):
+            return name, role
+    return None, None
+
+
 def _speaker_in_title(title: str, rules: Rules) -> tuple:
     """Return (name, role) opening a title like 市委书记张三在全市大会上的讲话, or Nones."""
     for part in reversed(title.split("——")):
-        m = re.match(rf"([{HAN}·•]{{2,20}}?)(?:同志)?在.+(?:{_SPEECH_WORDS})", part.strip())
-        if not m:
-            continue
-        prefix = m.group(1)
-        if is_name(prefix, rules):
-            return prefix, None
-        for size in (3, 2, 4):
-            role, name = prefix[:-size], prefix[-size:]
-            if is_name(name, rules) and _role_level(role, rules):
-                return name, role
+        m = re.match(
+            rf"([{HAN}{NAME_DOTS}]{{2,20}}?)(?:同志)?在.+(?:{_SPEECH_WORDS})", part.strip()
+        )
+        if m and _role_and_name(m.group(1), rules)[0]:
+            return _role_and_name(m.group(1), rules)
     return None, None
 
 
@@ -683,6 +767,8 @@ def extract_metadata(
     plain = [x for x in lines if not _is_meta(x)]
     title = _title(lines, rules)
     speaker, role = _speaker(plain, title, rules)
+    if not speaker:
+        speaker, role = _lead_speaker(body, rules)
     if speaker and title:
         # 徐文泊在全区三级干部大会上的讲话: the name is kept in speaker, not in the title
         title = re.sub(rf"(^|——){re.escape(speaker)}(?:同志)?(?=在)", r"\1", title)
@@ -690,6 +776,8 @@ def extract_metadata(
     date, precision = _speech_date(plain, body, rules, closing, name)
     publish = [x for x in lines if _PUBLISH.search(x)] + [str(c) for c in context]
     published = _first_date(publish + [c for c in closing if pd.isna(_date_only(c)[0])])
+    if pd.isna(published):
+        published = _dateline(body, date)
     occasion = _occasion(title, plain, body)
     level = _level(title, occasion, role, body, rules)
     header_text = "\n".join(lines)

@@ -22,6 +22,9 @@ _NUMBER = re.compile(
 _NUMBERED_TITLE = re.compile(
     r"在.{2,50}上的?\S{0,4}?(讲话|发言|致辞|讲话稿|报告|总结|主持词|演讲|讲演)([(（][^()（）]{4,20}[)）])?$"
 )
+# a table of contents: 目录, and entries that end in leader dots and a page number
+_CONTENTS_HEAD = re.compile(r"^(?:目\s*录|目\s*次)$")
+_CONTENTS_ENTRY = re.compile(r"^(\S.{1,80}?)[ \u3000]*(?:[.…·．_—-][ \u3000]*){3,}(\d{1,4})$")
 _SALUTATION = re.compile(r"^(同志们|各位(代表|领导|委员|来宾|同志)|尊敬的)")
 _SENTENCE = re.compile(r"[。!?！？;；]")
 FRONT_LINES = 8  # cover, title echo and speaker lines sit within the first lines of a part
@@ -52,8 +55,12 @@ def split_document(text: str, patterns=None) -> list[Part]:
     starts = _line_offsets(lines)
     firsts = _part_starts(lines)
     parts = []
-    # short lines above the first part (the compilation's own title) are its cover
-    prefix = [{"kind": "cover", "text": line} for line in lines[: firsts[0]] if line.strip()]
+    # short lines above the first part: the compilation's own title (cover) and its contents
+    prefix = [
+        {"kind": "contents" if _is_contents(line) else "cover", "text": line}
+        for line in lines[: firsts[0]]
+        if line.strip()
+    ]
     for n, first in enumerate(firsts):
         last = firsts[n + 1] if n + 1 < len(firsts) else len(lines)
         body, removed = _front_matter(lines[first:last], covers)
@@ -77,8 +84,10 @@ def _part_starts(lines: list[str]) -> list[int]:
     if len(markers) >= 2:
         return _with_preface(lines, markers)
     starts, since = [], MIN_PART_CHARS
+    listed = _contents_titles(lines)
     for i, line in enumerate(lines):
-        if since >= MIN_PART_CHARS and _is_title(line) and _salutation_follows(lines, i):
+        opens = _salutation_follows(lines, i) or _listed(line, listed)
+        if since >= MIN_PART_CHARS and _is_title(line) and opens:
             first = i
             while first > 0 and _is_title(lines[first - 1]):
                 first -= 1
@@ -97,11 +106,29 @@ def _part_starts(lines: list[str]) -> list[int]:
 
 def _with_preface(lines: list[str], starts: list[int]) -> list[int]:
     """Return starts, with line 0 added when the text above the first start is a speech."""
-    above = lines[: starts[0]]
+    above = [line for line in lines[: starts[0]] if not _is_contents(line)]
     speech = sum(len(line) for line in above) >= MIN_PART_CHARS or any(
         _SENTENCE.search(line) for line in above
     )
     return [0, *starts] if above and speech else starts
+
+
+def _is_contents(line: str) -> bool:
+    """Return True for a table-of-contents line: 目录, or an entry ending in ……21."""
+    line = line.strip()
+    return bool(_CONTENTS_HEAD.match(line) or _CONTENTS_ENTRY.match(line))
+
+
+def _contents_titles(lines: list[str]) -> list[str]:
+    """Return the titles listed in the file's table of contents, without spaces."""
+    found = (_CONTENTS_ENTRY.match(line.strip()) for line in lines)
+    return [_key(m.group(1)) for m in found if m]
+
+
+def _listed(line: str, listed: list[str]) -> bool:
+    """Return True when a title line is one the contents list (王建国同志在… lists 在…)."""
+    key = _key(line)
+    return len(key) >= 6 and any(key in entry or entry in key for entry in listed)
 
 
 def _is_title(line: str) -> bool:

@@ -1,4 +1,4 @@
-"""Speech structure: numbered section headings (一、 / (一) / 一是, 1. (1) ①) and checks on them."""
+"""Speech structure: numbered headings (第一部分, 一、, (一), 一是, 1. (1) ①) and checks on them."""
 
 import re
 from dataclasses import dataclass, field
@@ -8,6 +8,9 @@ _N = f"[{NUMERALS}]{{1,3}}"
 _SPACE = "[ \\t\\u3000\\xa0]*"
 _LINE_START = rf"(?:^|(?<=\n)){_SPACE}"
 _SENTENCE_START = rf"(?:^|(?<=[\n。!?！？;；:：])){_SPACE}"
+# level 0: the parts of a long report (第一部分 过去五年的工作回顾), each restarting at 一、;
+# 第一篇 is left alone: split.py reads it as the start of a speech in a compilation
+_L0 = re.compile(rf"{_LINE_START}第(?P<label>{_N})(?P<style>部分|章)(?![是的中内])")
 _L1 = re.compile(rf"{_LINE_START}(?P<label>{_N})[、.．]")
 _L2 = re.compile(rf"(?:{_LINE_START}|(?<=[:：]))[(（](?P<label>{_N})[)）]")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -22,6 +25,8 @@ _L3 = re.compile(
 )
 # 一、二季度 / 一、二、三产业: a list of numerals, not a heading
 _NUMERAL_LIST = re.compile(rf"[{NUMERALS}]+(?:、|季|产|类|级|等|期|线|批|次)")
+# 附件 / 附件：1．… / 附件1: the list of attachments after a speech holds no sections
+_ATTACHMENTS = re.compile(rf"{_LINE_START}附\s*件\s*[\d一二三四五六七八九十]*\s*(?:[:：]|$|\n)")
 _HEADING_END = re.compile(r"[。!?！？;；\n]")
 _ANNOUNCE = re.compile(
     r"(?:讲|谈|提|说|强调|讲讲|谈谈)(?:以下)?(?P<n>[两二三四五六七八九十])"
@@ -53,7 +58,7 @@ def _heading(body: str, start: int, level: int) -> str:
     m = _HEADING_END.search(body, start)
     end = m.start() if m else len(body)
     text = body[start:end].strip()
-    if level == 1:
+    if level <= 1:
         # 二、共克时艰,…活动 新的一年,…: a level-1 heading that runs on after a space
         run_on = re.search(r"[ \u3000\xa0]+(?=\S.{19,})", text)
         if run_on and run_on.start() >= 2:
@@ -64,11 +69,17 @@ def _heading(body: str, start: int, level: int) -> str:
     return text.strip()
 
 
+def _text_end(body: str) -> int:
+    """Return where the speech's own text ends: at its list of attachments, if any."""
+    m = _ATTACHMENTS.search(body)
+    return m.start() if m else len(body)
+
+
 def _candidates(body: str) -> list[dict]:
     """Return every numbered marker that could open a section, in text order."""
-    found = []
-    for level, pattern in ((1, _L1), (2, _L2), (3, _L3)):
-        for m in pattern.finditer(body):
+    found, end = [], _text_end(body)
+    for level, pattern in ((0, _L0), (1, _L1), (2, _L2), (3, _L3)):
+        for m in pattern.finditer(body, 0, end):
             label, style = _label_and_style(m.groupdict())
             if level == 1 and _NUMERAL_LIST.match(body, m.end()):
                 continue
@@ -107,7 +118,9 @@ class _Scan:
 
 
 def _describe(c: dict) -> str:
-    """Return how a marker is written in the text, e.g. 三、 or (三) or 三是."""
+    """Return how a marker is written in the text, e.g. 第三部分, 三、, (三) or 三是."""
+    if c["level"] == 0:
+        return f"第{c['label']}{c['style']}"
     if c["level"] == 1:
         return f"{c['label']}、"
     if c["level"] == 2:
@@ -134,6 +147,8 @@ def _accept(c: dict, last: dict, parent: str, notes: list) -> bool:
         # a new list may start at 一 anywhere; later items follow their own style's last item,
         # so a 1. 2. list resumes at 3. after a nested (1) (2) list
         return number == 1 or (prev or {}).get(c["style"]) == number - 1
+    if level == 1 and last.get("carried") and number == last["carried"] + 1:
+        return True  # a report whose 一、 numbering runs on through its parts
     expected = (prev or 0) + 1
     if number == expected:
         return True
@@ -163,26 +178,27 @@ def _label(number: int) -> str:
 
 def _scan(body: str) -> _Scan:
     """Return the accepted sections of a body and notes on numbering that was skipped."""
-    scan, last, parents = _Scan(), {}, {1: "", 2: ""}
+    scan, last, parents = _Scan(), {}, {0: "", 1: "", 2: ""}
     for c in _candidates(body):
         level = c["level"]
-        parent = parents[2] or parents[1] if level == 3 else parents[1] if level == 2 else ""
+        parent = next((parents[p] for p in range(min(level, 3) - 1, -1, -1) if parents[p]), "")
         if not _accept(c, last, parent, scan.notes):
             continue
         if level < 3:
             last[level] = c["number"]
+            last["carried"] = last.get(1) if level == 0 else None
             for deeper in range(level + 1, 4):
                 last.pop(deeper, None)
             parents[level] = _describe(c)
-            if level == 1:
-                parents[2] = ""
+            for deeper in range(level + 1, 3):
+                parents[deeper] = ""
         else:
             last.setdefault(3, {})[c["style"]] = c["number"]
         heading = _heading(body, c["text_start"], level)
         scan.sections.append(dict(level=level, label=c["label"], heading=heading, start=c["start"]))
     for i, s in enumerate(scan.sections):
         nxt = (t["start"] for t in scan.sections[i + 1 :] if t["level"] <= s["level"])
-        s["end"] = next(nxt, len(body))
+        s["end"] = next(nxt, _text_end(body))
     return scan
 
 
@@ -193,7 +209,8 @@ def find_sections(body: str) -> list[dict]:
 
 def top_sections(sections):
     """Return the sections table's top-level rows: level 1, or level 2 in a speech without 一、."""
-    heads = sections[sections["level"] < 3]
+    # 第一部分 parts (level 0) only group the 一、 sections, which stay the units compared
+    heads = sections[sections["level"].between(1, 2)]
     return heads[heads["level"] == heads.groupby("speech_id")["level"].transform("min")]
 
 
@@ -208,7 +225,7 @@ def check_structure(body: str, sections: list[dict]) -> list[str]:
     """Return plain-language warnings about a body's section structure (empty when fine)."""
     warnings = list(_scan(body).notes)
     m = _announced(body, sections)
-    levels = sorted({s["level"] for s in sections if s["level"] < 3})
+    levels = sorted({s["level"] for s in sections if 1 <= s["level"] < 3})
     if m:
         top = levels[0] if levels else 1
         n = numeral_value(m.group("n").replace("两", "二"))
@@ -232,12 +249,13 @@ def check_structure(body: str, sections: list[dict]) -> list[str]:
 def outline(sections, max_level: int = 2) -> str:
     """Return section headings as an indented outline, one heading a line (一、… / (一)…)."""
     rows = sections.to_dict("records") if hasattr(sections, "to_dict") else list(sections)
+    top = min((s["level"] for s in rows), default=1)
     lines = []
     for s in sorted(rows, key=lambda r: (r["start"], r["level"])):
         if s["level"] <= max_level:
-            marker = {1: "{}、", 2: "({})"}.get(s["level"], "")
+            marker = {0: "第{}部分 ", 1: "{}、", 2: "({})"}.get(s["level"], "")
             marker = marker.format(s["label"]) if marker else _outline_marker(s["label"])
-            lines.append("  " * (s["level"] - 1) + marker + s["heading"])
+            lines.append("  " * (s["level"] - min(top, 1)) + marker + s["heading"])
     return "\n".join(lines)
 
 
