@@ -66,6 +66,10 @@ def test_latin_edge_cases_cut_like_jieba(text):
     reference = tk.Segmenter("jieba", fast.dictionary)
     assert fast.cut(text) == reference.cut(text)
     assert fast.words(text)[1] == tk.word_tokens(text, reference.cut(text))[1]
+    starts, words, codes = fast.coded(text)
+    assert [words[c] for c in codes] == fast.words(text)[1]
+    assert starts.tolist() == fast.words(text)[0].tolist()
+    assert sorted(set(codes.tolist())) == list(range(len(words)))  # no unused word is kept
 
 
 def test_auto_engine_is_rjieba_and_unknown_engine_is_refused():
@@ -221,6 +225,8 @@ def test_all_cores_give_the_same_tokens_as_one_core(seed_corpus, monkeypatch, en
     single = tk.segment_texts(seg, texts, workers=1)
     assert [t for _, t in pooled] == [t for _, t in single]
     assert [s.tolist() for s, _ in pooled] == [s.tolist() for s, _ in single]
+    # the coded path (word codes, as tokens() keeps them) against the word filter on pieces
+    assert [t for _, t in single] == [seg.words(text)[1] for text in texts]
 
 
 def test_words_jieba_can_never_match_are_reported(tmp_path):

@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata
-from itertools import accumulate, chain
+from itertools import accumulate, compress
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -350,6 +350,11 @@ class Segmenter:
         classes = character_classes(text)
         return word_tokens(text, self.cut(text, classes), classes)
 
+    def coded(self, text):
+        """Return (starts, words, codes) of the word tokens of a text (see coded_words)."""
+        classes = character_classes(text)
+        return coded_words(text, self.cut(text, classes), classes)
+
 
 def segmenter(userdict=None, corpus_root=None, engine="auto") -> Segmenter:
     """Return a Segmenter: shipped + analyst user dictionaries (or the given files)."""
@@ -371,24 +376,61 @@ def _url_spans(text, classes):
             yield match.start(), match.end()
 
 
+def _word_mask(classes, begins, sizes) -> np.ndarray:
+    """Return whether each piece (begin, size in classes) is a word: a letter, not all numerals."""
+    begins = np.minimum(begins, max(len(classes) - 1, 0))  # reduceat needs in-range indices
+    letters = np.add.reduceat(classes & _LETTER, begins, dtype=np.int32)
+    numerals = np.add.reduceat((classes & _NUMERAL) > 0, begins, dtype=np.int32)
+    return (sizes > 0) & (letters > 0) & (numerals < sizes)
+
+
+def _piece_starts(text, lengths) -> np.ndarray:
+    """Return where each piece starts, checking the pieces add up to the text."""
+    ends = np.cumsum(lengths)
+    if ends[-1] != len(text):
+        raise RuntimeError("segmenter lost characters: its pieces do not add up to the text")
+    return ends - lengths
+
+
+def _drop_urls(keep, starts, text, classes):
+    """Set keep to False for the pieces that lie inside a URL."""
+    for begin, end in _url_spans(text, classes):
+        keep[np.searchsorted(starts, begin) : np.searchsorted(starts, end)] = False
+
+
 def word_tokens(text, pieces, classes=None):
     """Return (starts, tokens) keeping words: no punctuation, numbers, URLs, spaces or *."""
     if not pieces:
         return np.zeros(0, dtype=np.int32), []
     lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-    ends = np.cumsum(lengths)
-    if ends[-1] != len(text):
-        raise RuntimeError("segmenter lost characters: its pieces do not add up to the text")
-    starts = ends - lengths
+    starts = _piece_starts(text, lengths)
     if classes is None:
         classes = character_classes(text)
     # classify characters once, then each piece by its characters (no Python loop per piece)
-    keep = np.add.reduceat(classes & _LETTER, starts, dtype=np.int32) > 0
-    keep &= np.add.reduceat((classes & _NUMERAL) > 0, starts, dtype=np.int32) < lengths
-    for begin, end in _url_spans(text, classes):
-        keep[np.searchsorted(starts, begin) : np.searchsorted(starts, end)] = False
+    keep = _word_mask(classes, starts, lengths)
+    _drop_urls(keep, starts, text, classes)
     index = np.flatnonzero(keep)
     return starts[index].astype(np.int32), list(map(pieces.__getitem__, index.tolist()))
+
+
+def coded_words(text, pieces, classes=None):
+    """Return (starts, words, codes) of the word tokens of a text: int32 codes into words."""
+    if not pieces:
+        return np.zeros(0, dtype=np.int32), [], np.zeros(0, dtype=np.int32)
+    # a speech repeats its words: code the pieces, then classify each distinct piece once
+    local = list(dict.fromkeys(pieces))
+    index = {word: i for i, word in enumerate(local)}
+    codes = np.fromiter(map(index.__getitem__, pieces), dtype=np.int32, count=len(pieces))
+    sizes = np.fromiter(map(len, local), dtype=np.int64, count=len(local))
+    starts = _piece_starts(text, sizes[codes])
+    keep = _word_mask(character_classes("".join(local)), np.cumsum(sizes) - sizes, sizes)[codes]
+    _drop_urls(keep, starts, text, character_classes(text) if classes is None else classes)
+    kept = np.flatnonzero(keep)
+    codes = codes[kept]
+    used = np.zeros(len(local), dtype=bool)
+    used[codes] = True
+    renumber = (np.cumsum(used) - 1).astype(np.int32)
+    return starts[kept].astype(np.int32), list(compress(local, used.tolist())), renumber[codes]
 
 
 # ---------------------------------------------------------------- the on-disk cache
@@ -643,22 +685,14 @@ def _init_worker(seg: Segmenter):
 
 def _segment_batch(texts):
     """Return (vocabulary, [(starts bytes, codes bytes)]) for a batch of texts, in a worker."""
-    results = [_WORKER_SEGMENTER.words(text) for text in texts]
-    # send each distinct word once and the tokens as int32 codes: the parent then makes no
-    # new string per token
-    vocabulary, codes = word_codes([toks for _, toks in results])
-    packed = [(s.tobytes(), c.tobytes()) for (s, _), c in zip(results, codes, strict=True)]
-    return vocabulary, packed
-
-
-def word_codes(token_lists) -> tuple[list, list]:
-    """Return (each distinct word once, an int32 code array per token list) of token lists."""
-    vocabulary = list(dict.fromkeys(chain.from_iterable(token_lists)))
-    code = {word: i for i, word in enumerate(vocabulary)}
-    return vocabulary, [
-        np.fromiter(map(code.__getitem__, toks), dtype="<i4", count=len(toks))
-        for toks in token_lists
-    ]
+    # send each distinct word of the batch once and the tokens as int32 codes: the parent
+    # then makes no new string per token
+    vocab, packed = Vocabulary(), []
+    for text in texts:
+        starts, words, codes = _WORKER_SEGMENTER.coded(text)
+        table = vocab.encode(words)
+        packed.append((starts.tobytes(), table[codes].tobytes()))
+    return list(vocab.code), packed
 
 
 def _batches(texts, n_batches):
@@ -684,9 +718,7 @@ def segment_coded(seg: Segmenter, texts, workers=None):
     workers = _worker_count(workers)
     if workers <= 1 or sum(map(len, texts)) < POOL_MIN_CHARS:
         for text in progress(texts, desc="segmenting"):
-            starts, toks = seg.words(text)
-            words, (codes,) = word_codes([toks])
-            yield starts, words, codes
+            yield seg.coded(text)
     else:
         # Worker processes, not threads, although jieba-rs releases the GIL: on 10,000
         # speeches (2 cores) threads took 27 s, as the word filter and the token strings
