@@ -283,6 +283,26 @@ def test_dates_from_a_signature_and_from_a_file_name(tmp_path):
     assert rows.date_precision.tolist() == ["day", "day", pd.NA]
 
 
+def test_a_signature_block_dates_the_speech_and_leaves_its_text(tmp_path):
+    folder = _seed_copy(tmp_path, [])
+    undated = SPEECH.replace("（2019年3月）\n", "")
+    (folder / "a.txt").write_text(undated + "中共某某区委\n2019年3月15日\n", encoding="utf-8")
+    (folder / "b.txt").write_text(undated + "某某县人民政府 2018年1月5日\n", encoding="utf-8")
+    (folder / "c.txt").write_text(undated + "谢谢大家\n2017年6月1日\n", encoding="utf-8")
+    corpus = load_corpus(folder)
+    rows = corpus.speeches.set_index("source")
+    assert rows.date.tolist() == pd.to_datetime(["2019-03-15", "2018-01-05", "2017-06-01"]).tolist()
+    assert not rows.text.str.contains("某某区委|某某县人民政府|2019年3月15日").any()
+    assert rows.loc["c.txt", "text"].endswith("谢谢大家")  # a closing word, not a name
+    signed = corpus.removed[corpus.removed.kind == "signature"]
+    assert signed.text.tolist() == [
+        "中共某某区委",
+        "2019年3月15日",
+        "某某县人民政府 2018年1月5日",
+        "2017年6月1日",
+    ]
+
+
 def test_a_few_damaged_bytes_keep_the_speech_and_say_where(tmp_path):
     body = "".join(f"第{n}项工作要抓紧抓实，确保按期完成任务。" for n in "一二三四五六七八九十")
     text = (

@@ -11,6 +11,7 @@ from jianghua.metadata import (
     load_rules,
     parse_date,
     split_header,
+    split_signature,
 )
 
 FIXTURES = config.TESTS_DIR / "fixtures" / "metadata"
@@ -524,6 +525,24 @@ def test_a_signature_date_is_the_speech_date():
     # left in the text, under the issuing body, it is read from the end of the body
     signed = BODY + "\n中共某某区委\n二〇一九年三月十五日"
     assert extract_metadata(HEADER, signed, [])["date"] == pd.Timestamp("2019-03-15")
+
+
+@pytest.mark.parametrize(
+    "tail, block",
+    [
+        ("\n中共某某区委\n二〇一九年三月十五日", ["中共某某区委", "二〇一九年三月十五日"]),
+        ("\n某某县人民政府办公室\n2019年3月15日", ["某某县人民政府办公室", "2019年3月15日"]),
+        ("\n张三\n2019年3月15日", ["张三", "2019年3月15日"]),
+        ("\n2019年3月15日", ["2019年3月15日"]),
+        ("\n中共某某区委", []),  # no date under it: a closing line, left alone
+        ("\n谢谢大家！", []),
+        ("\n三、加强作风建设\n2019年3月15日", ["2019年3月15日"]),
+    ],
+)
+def test_split_signature(tail, block):
+    body, found = split_signature(BODY + tail)
+    assert found == block
+    assert body + "".join("\n" + line for line in found) == (BODY + tail).rstrip()
 
 
 def test_a_labelled_or_timed_date_at_the_end_is_published():

@@ -737,6 +737,41 @@ def _date_lines(body: str, rules: Rules) -> list[str]:
     return found
 
 
+# The issuer written above a signature date: 中共某某区委, 某某县人民政府办公室, 某某区委员会
+_ISSUER = re.compile(
+    rf"[{HAN}（）()]{{1,28}}(委员会|党委|党组|党工委|工委|委|人民政府|政府|人大常委会|政协"
+    r"|办公室|办公厅|办事处|厅|局|部|中心|院|会)"
+)
+
+
+def _signature_line(line: str, rules: Rules, bottom: bool) -> bool:
+    """Return whether a closing line belongs to a signature block (issuer, name, date)."""
+    if not pd.isna(_date_only(line)[0]):
+        return True
+    dated = not pd.isna(find_date(line)[0])
+    if bottom and not dated:
+        return False  # a block ends with its date: 中共某某区委 alone may be a closing sentence
+    rest = re.sub(r"\s+", "", _without_dates(line) if dated else line)
+    return bool(_ISSUER.fullmatch(rest)) or (not dated and is_name(rest, rules))
+
+
+def split_signature(body: str, rules: Rules | None = None) -> tuple[str, list[str]]:
+    """Return the body without its closing signature block (issuer, name, date), and the block."""
+    rules = rules or load_rules()
+    lines = body.rstrip().split("\n")
+    block = []
+    while len(lines) > 1 and len(block) < SIGNATURE_LINES:
+        line = lines[-1].strip()
+        if line and not _signature_line(line, rules, bottom=not block):
+            break
+        lines.pop()
+        if line:
+            block.insert(0, line)
+    if not block:
+        return body, []
+    return "\n".join(lines).rstrip(), block
+
+
 def _speech_date(lines: list[str], body: str, rules: Rules, closing=(), name=None) -> tuple:
     """Return (date, precision): header, top of the body, signature at the end, file name."""
     date = _first_date(lines)
@@ -752,6 +787,10 @@ def _speech_date(lines: list[str], body: str, rules: Rules, closing=(), name=Non
         date, precision = _date_only(str(line))
         if not pd.isna(date):
             return date, precision
+    for line in split_signature(body, rules)[1]:  # 中共某某区委 2019年3月15日 on one line
+        date = find_date(line)[0]
+        if not pd.isna(date):
+            return date, "day"
     date = date_in_name(name) if name else pd.NaT
     return (date, "day") if not pd.isna(date) else (pd.NaT, None)
 
