@@ -319,3 +319,28 @@ def test_a_few_damaged_bytes_keep_the_speech_and_say_where(tmp_path):
     assert "今天部署施作风建设年活动。第一项" in corpus.speeches["text"].iloc[0]
     notes = corpus.problems[corpus.problems["source"] == "damaged.txt"]["message"].tolist()
     assert f"2 bytes not valid GB18030 (at byte {at}-{at + 1}) replaced with U+FFFD" in notes
+
+
+def test_a_news_lead_and_the_title_block_under_it_leave_the_text(tmp_path):
+    lead = (
+        "新华网临河1月21日电 1月20日，临河县召开全县安全生产工作会议。"
+        "以下为县委书记李明华在会上的讲话全文："
+    )
+    body = (
+        "同志们：\n岁末年初，是各类安全事故易发多发的时期。今天县委、县政府召开这次会议，就是要压实责任。"
+        * 3
+    )
+    text = f"在全县安全生产工作会议上的讲话\n{lead}\n县委书记 李明华\n（2022年1月20日）\n{body}\n"
+    (tmp_path / "led.txt").write_text(text, encoding="utf-8")
+    # a paragraph of the speech above its salutation is not a lead: that text stays
+    kept = f"在全县安全生产工作会议上的讲话\n这次会议很重要，大家要认真听、认真记。\n{body}\n"
+    (tmp_path / "kept.txt").write_text(kept, encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    rows = corpus.speeches.set_index("source")
+    assert rows.loc["led.txt", ["speaker", "role"]].tolist() == ["李明华", "县委书记"]
+    assert rows.loc["led.txt", "date"] == pd.Timestamp("2022-01-20")
+    assert rows.loc["led.txt", "text"].startswith("同志们：")
+    assert rows.loc["kept.txt", "text"].startswith("这次会议很重要")
+    removed = corpus.removed.set_index("kind").text
+    assert removed["news lead"] == lead
+    assert {"县委书记 李明华", "（2022年1月20日）"} <= set(removed["header"])

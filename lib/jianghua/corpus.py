@@ -462,7 +462,7 @@ def _part_at(parts: list, offset: int) -> int:
 
 def _load_part(part, removals: list, shared: list, names: tuple, setup: dict) -> tuple:
     """Return (speech row or None, section rows, removed rows, [(severity, message)])."""
-    from jianghua.metadata import extract_metadata, split_header, split_signature
+    from jianghua.metadata import extract_metadata, split_header, split_lead, split_signature
     from jianghua.structure import check_structure, find_sections
 
     source, speech_id = names
@@ -481,9 +481,12 @@ def _load_part(part, removals: list, shared: list, names: tuple, setup: dict) ->
     closing = [r["text"] for r in dating if r.get("offset", -1) >= part.end]
     context = [r["text"] for r in dating if r.get("offset", -1) < part.end]
     meta = extract_metadata(header, body, context, setup["rules"], closing, Path(source).stem)
-    # the signature block (中共某某区委 / 2019年3月15日) dated the speech but is not its text
+    # a reporter's lead and the signature block (中共某某区委 / 2019年3月15日) told who spoke
+    # and when, but are not the speech's words
+    body, lead, heading = split_lead(body, setup["rules"])
     body, signature = split_signature(body, setup["rules"])
-    rows += [{"speech_id": speech_id, "kind": "signature", "text": line} for line in signature]
+    for kind, lines in (("news lead", lead), ("header", heading), ("signature", signature)):
+        rows += [{"speech_id": speech_id, "kind": kind, "text": line} for line in lines]
     found = find_sections(body)
     issues = [("warning", message) for message in check_structure(body, found)]
     secs = [{"speech_id": speech_id, **{k: s[k] for k in SECTION_COLUMNS[1:]}} for s in found]

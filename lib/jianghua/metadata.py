@@ -462,6 +462,30 @@ def _dateline(body: str, date) -> pd.Timestamp:
     return pd.NaT
 
 
+# A reporter's lead above the speech: 以下为讲话全文 / 讲话全文如下 / 本报讯 / a news dateline
+_LEAD = re.compile(
+    r"以下[为是].{0,60}?(讲话|发言|报告|致辞|讲稿)(全文|摘要|摘编|节选|要点|实录)?[。:：]?$"
+    r"|(全文|摘要|要点)如下[。:：]?$|^[【\[]?本(报|网|台)讯"
+)
+
+
+def split_lead(body: str, rules: Rules | None = None) -> tuple[str, list[str], list[str]]:
+    """Return (body from its salutation, news lead lines, title-block lines) for a led speech."""
+    rules = rules or load_rules()
+    lines = body.split("\n")
+    top = lines[: MAX_HEADER_LINES + 3]
+    at = next((i for i, line in enumerate(top) if _salutation_at(line.strip(), rules) == 0), 0)
+    if not at:
+        return body, [], []
+    above = [line.strip() for line in lines[:at] if line.strip()]
+    lead = [line for line in above if _LEAD.search(line) or _DATELINE.match(line)]
+    rest = [line for line in above if line not in lead]
+    # only a lead plus the speech's own title block: anything else above 同志们 stays
+    if not lead or not all(map(_header_like, rest)):
+        return body, [], []
+    return "\n".join(lines[at:]), lead, rest
+
+
 def _role_and_name(prefix: str, rules: Rules) -> tuple:
     """Return (name, role) for 张三 or 县委书记张三 written without a space, else Nones."""
     if is_name(prefix, rules):
