@@ -155,7 +155,10 @@ def test_unreadable_and_short_files_become_problems(tmp_path):
     assert corpus.speeches.source.tolist() == ["004_50195de51b0d9e2d.txt"]
     rows = corpus.problems.set_index("source")
     assert rows.loc["scan.pdf", "severity"] == "error"
-    assert "unsupported file type .pdf" in rows.loc["scan.pdf", "message"]
+    assert (
+        rows.loc["scan.pdf", "message"]
+        == "corrupt PDF: the file is cut short (no end-of-file marker)"
+    )
     assert rows.loc["note.txt", "severity"] == "warning"
     assert rows.loc["note.txt", "message"] == "only 7 Chinese characters: not loaded as a speech"
 

@@ -767,7 +767,8 @@ BAD_INPUTS = [
         "corrupt .docx: it is an old .doc or password-protected Word file; save it as .docx",
     ),
     ("speech.doc", b"\xd0\xcf\x11\xe0", "unsupported file type .doc: save it as .docx"),
-    ("speech.pdf", b"%PDF-1.4\n", "unsupported file type .pdf: copy its text into a .txt file"),
+    ("speech.pdf", b"%PDF-1.4\n", "corrupt PDF: the file is cut short (no end-of-file marker)"),
+    ("speech.caj", b"CAJ", "unsupported file type .caj: copy its text into a .txt file"),
     ("speech.xyz", b"abc", "unsupported file type .xyz"),
 ]
 

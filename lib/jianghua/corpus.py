@@ -106,6 +106,7 @@ _FILE_MODULES = (
     "read_text",
     "read_web",
     "read_word",
+    "read_pdf",
     "normalize",
     "clean",
     "split",
@@ -119,6 +120,7 @@ _CACHE_PACKAGES = (
     "trafilatura",
     "lxml",
     "python-docx",
+    "pypdf",
     "opencc-purepy",
     "pandas",
 )

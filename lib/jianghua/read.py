@@ -1,4 +1,4 @@
-"""Read speech files of every real-world kind (.txt in any Chinese encoding, .html, .docx)."""
+"""Read speech files of every real-world kind (.txt in any Chinese encoding, .html, .docx, .pdf)."""
 
 import codecs
 import errno
@@ -8,6 +8,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jianghua.read_pdf import HEADER_WINDOW, read_pdf
 from jianghua.read_text import CJK_RE, SAMPLE, ReadError, decode_text
 from jianghua.read_web import read_html, read_mhtml
 from jianghua.read_word import read_docx
@@ -16,17 +17,31 @@ TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 DOCX_SUFFIXES = {".docx"}
 MHTML_SUFFIXES = {".mht", ".mhtml"}
+PDF_SUFFIXES = {".pdf"}
 # Files whose bytes decide how they are read: Word and browsers save one format under
-# another's name (a .docx as .doc, a web page or web archive as .doc or .html).
-SNIFFED_SUFFIXES = {".doc", ".wps", *DOCX_SUFFIXES, *HTML_SUFFIXES, *MHTML_SUFFIXES}
-FORMAT_NAMES = {"docx": "a Word .docx file", "html": "a web page", "mhtml": "an MHTML web archive"}
+# another's name (a .docx as .doc, a web page or web archive as .doc or .html), and sites
+# serve a web page or plain text under a .pdf link.
+SNIFFED_SUFFIXES = {
+    ".doc",
+    ".wps",
+    *DOCX_SUFFIXES,
+    *HTML_SUFFIXES,
+    *MHTML_SUFFIXES,
+    *PDF_SUFFIXES,
+}
+FORMAT_NAMES = {
+    "docx": "a Word .docx file",
+    "html": "a web page",
+    "mhtml": "an MHTML web archive",
+    "pdf": "a PDF",
+    "txt": "plain text",
+}
 # Hints for formats people commonly drop into a corpus folder.
 UNSUPPORTED_HINTS = {
     ".doc": "save it as .docx",
     ".wps": "save it as .docx",
     ".rtf": "save it as .docx",
     ".odt": "save it as .docx",
-    ".pdf": "copy its text into a .txt file",
     ".caj": "copy its text into a .txt file",
 }
 # Analyst-owned settings and tables that live beside the speeches, never speeches themselves.
@@ -56,7 +71,7 @@ class Document:
 
 
 def read_document(path) -> Document:
-    """Return the Document read from a .txt/.text/.md, .html/.htm, .mht/.mhtml or .docx file."""
+    """Return the Document read from a .txt/.text/.md, .html/.htm, .mht/.mhtml, .docx or .pdf."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
@@ -76,9 +91,11 @@ def read_document(path) -> Document:
 
 
 def _read_by_content(data: bytes, suffix: str) -> Document:
-    """Return the Document of a Word or web file, read by what its bytes are."""
+    """Return the Document of a Word, web or PDF file, read by what its bytes are."""
     expected = _SUFFIX_FORMATS.get(suffix)
     found = _sniff_format(data) or expected
+    if found == "pdf" and expected == "pdf" and not _is_pdf(data) and _is_text(data):
+        found = "txt"  # a .pdf link that served the page's text
     if found is None:
         raise _unsupported(suffix)
     notes = (
@@ -87,6 +104,12 @@ def _read_by_content(data: bytes, suffix: str) -> Document:
     if found == "docx":
         text, more = read_docx(data)
         return Document(text, "utf-8", "docx", notes + more)
+    if found == "pdf":
+        text, more = read_pdf(data)
+        return Document(text, "utf-8", "pdf", notes + more)
+    if found == "txt":
+        text, encoding, more = decode_text(data)
+        return Document(text, encoding, "txt", notes + more)
     if found == "mhtml":
         text, encoding, more = read_mhtml(data)
     else:
@@ -98,6 +121,7 @@ _SUFFIX_FORMATS = {
     **dict.fromkeys(DOCX_SUFFIXES, "docx"),
     **dict.fromkeys(HTML_SUFFIXES, "html"),
     **dict.fromkeys(MHTML_SUFFIXES, "mhtml"),
+    **dict.fromkeys(PDF_SUFFIXES, "pdf"),
 }
 MAIL_HEADER_RE = re.compile(rb"\s*[A-Za-z][A-Za-z0-9-]*:")
 MHTML_RE = re.compile(rb"^Content-Type:\s*multipart/related", re.I | re.M)
@@ -126,7 +150,9 @@ def _is_html_text(text: str) -> bool:
 
 
 def _sniff_format(data: bytes) -> str | None:
-    """Return 'docx', 'mhtml' or 'html' when the bytes are plainly one, else None."""
+    """Return 'pdf', 'docx', 'mhtml' or 'html' when the bytes are plainly one, else None."""
+    if _is_pdf(data):
+        return "pdf"
     if data.startswith(b"PK\x03\x04"):
         return "docx"
     head = data[:4096].removeprefix(codecs.BOM_UTF8)
@@ -135,6 +161,20 @@ def _sniff_format(data: bytes) -> str | None:
     if HTML_START_RE.match(head):
         return "html"
     return None
+
+
+def _is_pdf(data: bytes) -> bool:
+    """Return True when the bytes start like a PDF (a little junk before the header allowed)."""
+    return b"%PDF-" in data[:HEADER_WINDOW]
+
+
+def _is_text(data: bytes) -> bool:
+    """Return True when the bytes decode as Chinese text rather than binary data."""
+    try:
+        text, _, _ = decode_text(data)
+    except ReadError:
+        return False
+    return CJK_RE.search(text) is not None
 
 
 def _unsupported(suffix: str) -> ReadError:
