@@ -1,6 +1,7 @@
 """The main job: rerun every notebook headless, then write the gallery and a summary."""
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -44,15 +45,62 @@ def run_notebook(path: Path, corpus: Path, figures: Path) -> dict:
     return {"notebook": path.name, "ok": not error, "seconds": seconds, "error": error}
 
 
-def summary_text(runs: pd.DataFrame, corpus, figures: Path) -> str:
-    """Return the closing summary: speeches, problems, figures written and where."""
+def clear_outputs(figures: Path) -> int:
+    """Return how many figures of an earlier run were deleted from the figures folder.
+
+    A figure this run cannot draw (one speaker, no dates) must not survive from an earlier
+    run on another corpus; only files named by a figure's sidecar (.json) are touched.
+    """
+    from jianghua.steps import clear_skipped
+
+    clear_skipped(figures)
+    cleared = 0
+    for sidecar in sorted(figures.glob("*.json")):
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not a sidecar of ours: leave it
+        if not isinstance(meta, dict) or meta.get("name") != sidecar.stem:
+            continue
+        for name in dict(meta.get("files") or {}).values():
+            (figures / Path(name).name).unlink(missing_ok=True)
+        sidecar.unlink()
+        cleared += 1
+    return cleared
+
+
+def skipped_problems(figures: Path) -> pd.DataFrame:
+    """Return the analyses the notebooks could not do, as problems rows (severity "skipped")."""
+    from jianghua.corpus import PROBLEM_COLUMNS
+    from jianghua.steps import read_skipped
+
+    rows = [
+        {
+            "source": f"{s['notebook']}.ipynb",
+            "severity": "skipped",
+            "message": f"{s['step']}: {s['reason']}",
+        }
+        for s in read_skipped(figures)
+    ]
+    return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
+
+
+def summary_text(runs: pd.DataFrame, corpus, figures: Path, skipped=None) -> str:
+    """Return the closing summary: speeches, problems, analyses not done, figures and where."""
     pngs = sorted(figures.glob("*.png"))
+    skipped = skipped if skipped is not None else pd.DataFrame(columns=["source", "message"])
     lines = [
         f"Speeches loaded: {len(corpus.speeches)} from {corpus.speeches.source.nunique()} files",
         f"Problems: {len(corpus.problems)}"
         + (f" (see {figures / 'problems.csv'})" if len(corpus.problems) else ""),
     ]
     lines += [f"  - {r.source}: {r.severity}: {r.message}" for r in corpus.problems.itertuples()]
+    if corpus.speeches.empty and len(skipped):
+        # every step fails for the same reason: one line instead of one per figure
+        lines.append(f"Analyses not done: {len(skipped)} (no speech to analyse)")
+    else:
+        lines.append(f"Analyses not done: {len(skipped)}")
+        lines += [f"  - {r.source}: {r.message}" for r in skipped.itertuples()]
     lines.append(f"Figures written: {len(pngs)} PNG (+ SVG, CSV) in {figures}")
     lines.append(f"Gallery: {figures / 'index.html'}")
     for r in runs.itertuples():
@@ -75,11 +123,14 @@ def main(argv=None) -> int:
     from jianghua import load_corpus
     from jianghua.gallery import write_gallery
 
+    clear_outputs(figures)
     runs = pd.DataFrame([run_notebook(p, corpus_dir, figures) for p in notebook_paths()])
     corpus = load_corpus(corpus_dir)
-    corpus.problems.to_csv(figures / "problems.csv", index=False)
+    skipped = skipped_problems(figures)
+    problems = pd.concat([corpus.problems, skipped], ignore_index=True)
+    problems.to_csv(figures / "problems.csv", index=False)
     write_gallery(figures)
-    text = summary_text(runs, corpus, figures)
+    text = summary_text(runs, corpus, figures, skipped)
     (figures / "summary.txt").write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0 if runs.ok.all() else 1
