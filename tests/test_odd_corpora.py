@@ -349,6 +349,7 @@ def test_main_job_on_an_empty_folder_runs_every_notebook_to_the_end(tmp_path):
     )
     code, out = _job(corpus, figures, tmp_path / "cache")
     assert code == 0, out[-3000:]
+    assert "without encryption" not in out  # the kernel's start-up warning, once per notebook
     summary = (figures / "summary.txt").read_text(encoding="utf-8")
     assert "Speeches loaded: 0 from 0 files" in summary
     assert f"no speech files (.txt, .html, .mht, .docx ...) found in {corpus}" in summary

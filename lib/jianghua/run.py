@@ -34,6 +34,9 @@ def run_notebook(path: Path, corpus: Path, figures: Path) -> dict:
             kernel_name="python3",
             cwd=str(path.parent),
             progress_bar=False,
+            # ipykernel warns on every start that its local TCP sockets are unencrypted:
+            # four identical lines in the job's output that say nothing about the corpus
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         error = ""
     except papermill.PapermillExecutionError as exc:
