@@ -99,6 +99,8 @@ def test_comparison_terms_and_profiles_refuse_one_speaker(one_speaker):
     assert set(profiles.group) == {"张三"}
     with pytest.raises(NotEnoughData, match="at least two groups: only one, 张三"):
         plots.plot_theme_profiles(profiles)
+    with pytest.raises(NotEnoughData, match="at least two groups: no speech is in any group"):
+        plots.plot_theme_profiles(profiles.iloc[:0])
 
 
 def test_similarity_and_reuse_plots_refuse_to_draw_nothing():

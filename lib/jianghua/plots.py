@@ -936,6 +936,8 @@ def plot_reuse_heatmap(pairs, ax=None):
 
 def plot_theme_profiles(profiles, ax=None):
     """Return Axes with a dot plot: per theme, each group's per_1k as a coloured dot."""
+    if profiles.empty and "group" in profiles.columns:
+        raise NotEnoughData("comparison needs at least two groups: no speech is in any group")
     _require(profiles, ["group", "theme", "per_1k"], "theme profiles")
     groups = sorted(profiles["group"].astype(str).unique())
     if len(groups) > MAX_GROUPS:
