@@ -426,3 +426,22 @@ def test_enumerations_show_the_speeches_without_any():
     plots.close(ax)
     with pytest.raises(NotEnoughData, match="no enumeration"):
         plots.plot_enumerations(enums.iloc[:0], speech_ids=["s0-1"])
+
+
+def test_theme_profiles_mark_a_group_with_little_text():
+    profiles = pd.DataFrame(
+        {
+            "group": ["县", "县", "省", "省"],
+            "theme": ["执行落实", "民生服务", "执行落实", "民生服务"],
+            "per_1k": [43.5, 0.0, 24.9, 11.5],
+            "hits": [3, 0, 780, 360],
+            "n_tokens": [69, 69, 31300, 31300],
+        }
+    )
+    ax = plots.plot_theme_profiles(profiles)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["县 (文本过少 little text: 69 词)", "省"]
+    small, large = ax.collections
+    assert small.get_facecolors().size == 0  # hollow dots
+    assert large.get_facecolors()[0][3] == 1.0
+    plots.close(ax)

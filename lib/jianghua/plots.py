@@ -50,6 +50,9 @@ NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Names that say nothing about the content ("fig3", "plot-1") are refused on purpose.
 GENERIC_NAME = re.compile(r"^(?:fig|figure|plot|image|img|chart|untitled|test)-?\d*$")
 MAX_GROUPS = 8
+# A group profiled from fewer tokens than this (a 200-character speech has ~100) rests on a
+# handful of hits: its dots are drawn hollow and its legend entry gives the token count.
+MIN_PROFILE_TOKENS = 1000
 
 
 def _colour(i: int) -> str:
@@ -934,6 +937,14 @@ def plot_reuse_heatmap(pairs, ax=None):
     return ax
 
 
+def _profile_label(group: str, rows: pd.DataFrame) -> str:
+    """Return a group's legend label, with its token count when it has too little text."""
+    if "n_tokens" not in rows.columns or rows.empty:
+        return group
+    n = int(rows["n_tokens"].max())
+    return group if n >= MIN_PROFILE_TOKENS else f"{group} (文本过少 little text: {n} 词)"
+
+
 def plot_theme_profiles(profiles, ax=None):
     """Return Axes with a dot plot: per theme, each group's per_1k as a coloured dot."""
     if profiles.empty and "group" in profiles.columns:
@@ -951,7 +962,11 @@ def plot_theme_profiles(profiles, ax=None):
     for i, group in enumerate(groups):
         rows = profiles[profiles["group"].astype(str) == group]
         ys = [y[t] + (i - (len(groups) - 1) / 2) * 0.08 for t in rows["theme"]]
-        ax.scatter(rows["per_1k"], ys, color=PALETTE[i], label=group, s=36, zorder=3)
+        label, face = _profile_label(group, rows), PALETTE[i]
+        if label != group:
+            face = "none"
+        ax.scatter(rows["per_1k"], ys, color=face, edgecolors=PALETTE[i], label=label, s=36,
+                   zorder=3)  # fmt: skip
     ax.set_yticks(range(len(themes)), labels=[str(t) for t in themes])
     ax.grid(axis="y", color="#EEEEEE", zorder=0)
     ax.invert_yaxis()
