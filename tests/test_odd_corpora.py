@@ -312,7 +312,8 @@ def test_summary_lists_the_analyses_not_done(tmp_path, one_speaker):
     )
     text = run.summary_text(runs, one_speaker, tmp_path, skipped)
     assert "Analyses not done: 1\n  - 03_comparison.ipynb: keyness: only one level: 区" in text
-    empty = run.summary_text(runs, Corpus.from_texts({}), tmp_path, skipped)
+    empty = run.summary_text(runs, Corpus.from_texts({}), tmp_path, skipped, n_files=4)
+    assert empty.startswith("Speeches loaded: 0 from 0 files (4 more files gave no speech)\n")
     assert "Analyses not done: 1 (no speech to analyse)" in empty
     assert "  - 03_comparison.ipynb" not in empty
 

@@ -88,12 +88,19 @@ def skipped_problems(figures: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
 
 
-def summary_text(runs: pd.DataFrame, corpus, figures: Path, skipped=None) -> str:
-    """Return the closing summary: speeches, problems, analyses not done, figures and where."""
+def summary_text(runs: pd.DataFrame, corpus, figures: Path, skipped=None, n_files=None) -> str:
+    """Return the closing summary: speeches, problems, analyses not done, figures and where.
+
+    n_files: speech files found in the corpus folder, when known; the files that gave no
+    speech are then counted too ("from 0 files" alone hid that four files were there).
+    """
     pngs = sorted(figures.glob("*.png"))
     skipped = skipped if skipped is not None else pd.DataFrame(columns=["source", "message"])
+    used = corpus.speeches.source.nunique()
+    unused = (n_files or 0) - used
     lines = [
-        f"Speeches loaded: {len(corpus.speeches)} from {corpus.speeches.source.nunique()} files",
+        f"Speeches loaded: {len(corpus.speeches)} from {used} files"
+        + (f" ({unused} more files gave no speech)" if unused > 0 else ""),
         f"Problems: {len(corpus.problems)}"
         + (f" (see {figures / 'problems.csv'})" if len(corpus.problems) else ""),
     ]
@@ -125,15 +132,17 @@ def main(argv=None) -> int:
 
     from jianghua import load_corpus
     from jianghua.gallery import write_gallery
+    from jianghua.read import list_files
 
     clear_outputs(figures)
     runs = pd.DataFrame([run_notebook(p, corpus_dir, figures) for p in notebook_paths()])
     corpus = load_corpus(corpus_dir)
+    n_files = len(list_files(corpus_dir)[0])
     skipped = skipped_problems(figures)
     problems = pd.concat([corpus.problems, skipped], ignore_index=True)
     problems.to_csv(figures / "problems.csv", index=False)
     write_gallery(figures)
-    text = summary_text(runs, corpus, figures, skipped)
+    text = summary_text(runs, corpus, figures, skipped, n_files)
     (figures / "summary.txt").write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0 if runs.ok.all() else 1
