@@ -36,6 +36,8 @@ _EXPORTS = {
     "apply_style": "plots",
     "chinese_font": "plots",
     "save_figure": "plots",
+    "step": "steps",
+    "NotEnoughData": "steps",
 }
 
 # submodules reachable as attributes, e.g. jianghua.structure.outline
@@ -59,6 +61,7 @@ _MODULES = {
     "gallery",
     "progress",
     "memo",
+    "steps",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from jianghua import config
 from jianghua.memo import memoized, part_store, read_parts, write_parts
+from jianghua.steps import NotEnoughData
 from jianghua.structure import top_sections
 
 KEYNESS_COLUMNS = ["term", "count_target", "count_reference", "G2", "log_ratio", "log_odds", "z"]
@@ -201,6 +202,7 @@ def keyness(
     g = _as_groups(corpus, by, min_chars)
     names = list(pd.unique(g.to_numpy()))
     tgt = _resolve(_as_list(target), names)
+    _require_groups(tgt, names, by)
     if reference is None and not [x for x in names if x not in tgt]:
         g = _target_vs_rest(corpus, g, tgt, by)
         names = list(pd.unique(g.to_numpy()))
@@ -209,15 +211,39 @@ def keyness(
     ref = ref if ref is not None else _resolve(_as_list(reference), names)
     unknown = [x for x in tgt + ref if x not in counts.columns]
     if unknown:
-        raise ValueError(
-            f"no group {unknown!r} in the corpus grouped by {by!r}; groups are "
+        # the data decides which groups exist: a notebook step reports this and goes on
+        raise NotEnoughData(
+            f"no group {unknown!r} in the corpus grouped by {_by_name(by)!r}; groups are "
             f"{list(counts.columns)}"
         )
     if set(tgt) & set(ref):
         raise ValueError(f"target and reference overlap: {sorted(set(tgt) & set(ref), key=str)}")
     if not ref:
-        raise ValueError(f"nothing to compare {tgt!r} with: there is no other speech")
+        shown = ", ".join(map(str, tgt))
+        raise NotEnoughData(
+            f"comparison needs at least two groups: every speech has {_by_name(by)} {shown}"
+        )
     return _keyness_table(counts, tgt, ref, min_count, alpha0)
+
+
+def _require_groups(wanted: list, names: list, by) -> None:
+    """Raise NotEnoughData naming the groups there are when a wanted group is not one of them."""
+    unknown = [x for x in wanted if x not in names]
+    if not unknown:
+        return
+    if not names:
+        raise NotEnoughData(f"no speech has a {_by_name(by)}: there are no groups to compare")
+    raise NotEnoughData(
+        f"no group {unknown!r} in the corpus grouped by {_by_name(by)!r}; groups are "
+        f"{sorted(names, key=str)}"
+    )
+
+
+def _by_name(by) -> str:
+    """Return a grouping's name for messages ("mapping" for a {speech_id: group} mapping)."""
+    if isinstance(by, pd.Series) and "by" in by.attrs:
+        return str(by.attrs["by"])
+    return by if isinstance(by, str) else "mapping"
 
 
 REST = "(其他)"
@@ -277,7 +303,8 @@ def comparison_terms(
             f"{MAX_COMPARISON_GROUPS}); group more coarsely or pick groups with a mapping"
         )
     if len(names) < 2:
-        raise ValueError(f"need at least two groups to compare, found {names}")
+        found = f"only one {_by_name(by)}: {names[0]}" if names else "no group at all"
+        raise NotEnoughData(f"comparison needs at least two groups: {found}")
     frames = []
     for name in names:
         rest = [c for c in names if c != name]

@@ -65,8 +65,8 @@ class Corpus:
         df = pd.DataFrame({"speech_id": ids, "source": ids, "part": 1})
         for name in SPEECH_COLUMNS[3:]:
             df[name] = pd.NA
-        df["text"] = [texts[i] for i in ids]
-        df["n_chars"] = df["text"].str.len()
+        df["text"] = pd.Series([texts[i] for i in ids], dtype="object")  # object even when empty
+        df["n_chars"] = df["text"].str.len().astype("int64")
         df["date"] = pd.to_datetime(df["date"])
         df["published"] = pd.to_datetime(df["published"])
         for name, values in columns.items():
@@ -79,10 +79,14 @@ class Corpus:
         return len(self.speeches)
 
     def __repr__(self):
-        return (
+        text = (
             f"Corpus({len(self.speeches)} speeches, {len(self.sections)} sections, "
             f"{len(self.removed)} removals, {len(self.problems)} problems)"
         )
+        if self.speeches.empty:
+            # the first thing a notebook shows: say why every analysis below will be skipped
+            text += "\nNo speech was read: nothing to analyse (corpus.problems says why)."
+        return text
 
 
 MIN_SPEECH_CHARS = 50
@@ -153,7 +157,46 @@ def load_corpus(path=None, metadata=None, cache=True, workers=None) -> Corpus:
         store.prune()
     corpus = _assemble(speeches, sections, removed, problems, root)
     _mark_duplicates(corpus.speeches, cache)
-    return _apply_metadata_csv(corpus, folder, metadata)
+    corpus = _apply_metadata_csv(corpus, folder, metadata)
+    extra = _analyst_file_problems(folder) + _nothing_read(corpus, root, len(files))
+    if extra:
+        corpus.problems = pd.concat([corpus.problems, pd.DataFrame(extra)], ignore_index=True)
+    return corpus
+
+
+def _nothing_read(corpus: Corpus, root: Path, n_files: int) -> list[dict]:
+    """Return a problem row when no speech was read, saying whether any file was found."""
+    if len(corpus.speeches) or (n_files == 0 and not root.exists()):
+        return []  # a missing folder is already reported by list_files
+    if n_files == 0:
+        why = f"no speech files (.txt, .html, .mht, .docx ...) found in {root}"
+    else:
+        why = f"none of the {n_files} files gave a speech (see the problems above)"
+    return [_problem(root.name or str(root), "error", f"{why}: nothing to analyse")]
+
+
+def _analyst_file_problems(folder: Path) -> list[dict]:
+    """Return a problem row for each warning or error met reading the analyst's word files."""
+    from jianghua.themes import ThemeFileError, load_themes
+    from jianghua.tokens import analyst_stopword_files, read_stopwords, read_userdict
+
+    checks = [(p, read_stopwords) for p in analyst_stopword_files(folder)]
+    checks += [
+        (folder / n, f) for n, f in (("userdict.txt", read_userdict), ("themes.yaml", load_themes))
+    ]
+    problems = []
+    for path, read in checks:
+        if not path.is_file():
+            continue
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            try:
+                read(path)
+            except ThemeFileError as exc:
+                why = f"{exc}; the shipped themes are used instead"
+                problems.append(_problem(path.name, "error", why))
+        problems += [_problem(path.name, "warning", str(w.message)) for w in seen]
+    return problems
 
 
 def _id_stems(sources: list[str]) -> dict:

@@ -866,6 +866,41 @@ def _read_csv_text(path: Path) -> str:
         return raw.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
 
 
+def _read_table(path: Path) -> tuple[pd.DataFrame | None, str]:
+    """Return (metadata.csv as a table of strings, "") or (None, why it cannot be used)."""
+    import io
+
+    try:
+        text = _read_csv_text(path)
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 or GB18030 text (bad byte at {exc.start}): nothing applied"
+    if not text.strip():
+        return None, "the file is empty: nothing applied"
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = str(exc).strip().splitlines()[-1]
+        return None, f"not a readable CSV table ({reason}): nothing applied"
+    table.columns = [str(c).strip() for c in table.columns]
+    return table, ""
+
+
+def _duplicate_ids(ids: pd.Series, source: str) -> list[dict]:
+    """Return a problem for each speech_id on several rows (the last row's values win)."""
+    problems = []
+    for sid, rows in ids.groupby(ids, sort=False).groups.items():
+        if len(rows) > 1:
+            lines = ", ".join(str(i + 2) for i in rows)  # +2: header line, 1-based lines
+            problems.append(
+                _problem(
+                    source,
+                    f"speech_id '{sid}' is on {len(rows)} rows (lines {lines}): "
+                    "a later row's values override an earlier row's",
+                )
+            )
+    return problems
+
+
 def _override_value(column: str, value: str, speech_id: str, problems: list, source: str):
     """Return the typed override for one cell, or None (with a problem row) when it is unusable."""
     if column in DATE_FIELDS:
@@ -894,14 +929,13 @@ def _problem(source: str, message: str, severity: str = "warning") -> dict:
 
 def apply_overrides(speeches: pd.DataFrame, path) -> tuple[pd.DataFrame, list[dict]]:
     """Return speeches with metadata.csv cells applied (blank cells keep values) and problems."""
-    import io
-
     path, out, problems = Path(path), speeches.copy(), []
     source = path.name
     if not path.is_file():
         return out, [_problem(source, f"metadata file {path} does not exist", "error")]
-    table = pd.read_csv(io.StringIO(_read_csv_text(path)), dtype=str, keep_default_na=False)
-    table.columns = [str(c).strip() for c in table.columns]
+    table, why = _read_table(path)
+    if table is None:
+        return out, [_problem(source, why, "error")]
     if "speech_id" not in table.columns:
         return out, [
             _problem(source, "metadata.csv has no speech_id column: nothing applied", "error")
@@ -910,6 +944,7 @@ def apply_overrides(speeches: pd.DataFrame, path) -> tuple[pd.DataFrame, list[di
         if column != "speech_id" and column not in OVERRIDABLE:
             problems.append(_problem(source, f"unknown column '{column}' ignored"))
     columns = [c for c in table.columns if c in OVERRIDABLE]
+    problems += _duplicate_ids(table["speech_id"].str.strip(), source)
     index = {sid: i for i, sid in zip(out.index, out["speech_id"], strict=True)}
     for _, row in table.iterrows():
         sid = row["speech_id"].strip()

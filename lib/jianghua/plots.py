@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from jianghua import config
+from jianghua.steps import NotEnoughData
 
 # Preferred installed CJK families, best first; the first one found on the system wins.
 SYSTEM_CJK_FAMILIES = (
@@ -49,6 +50,9 @@ NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Names that say nothing about the content ("fig3", "plot-1") are refused on purpose.
 GENERIC_NAME = re.compile(r"^(?:fig|figure|plot|image|img|chart|untitled|test)-?\d*$")
 MAX_GROUPS = 8
+# A group profiled from fewer tokens than this (a 200-character speech has ~100) rests on a
+# handful of hits: its dots are drawn hollow and its legend entry gives the token count.
+MIN_PROFILE_TOKENS = 1000
 
 
 def _colour(i: int) -> str:
@@ -271,7 +275,7 @@ def _require(df: pd.DataFrame, columns, what: str) -> None:
     if missing:
         raise ValueError(f"{what} table lacks column(s) {missing}; has {list(df.columns)}")
     if df.empty:
-        raise ValueError(f"{what} table is empty: nothing to draw")
+        raise NotEnoughData(f"{what} table is empty: nothing to draw")
 
 
 def _top(df: pd.DataFrame, value: str, label: str, n: int) -> pd.DataFrame:
@@ -445,7 +449,7 @@ def plot_wordcloud(freq, n=200, ax=None, mask=None, random_state=42, value="coun
     top = _top(_single_group(freq), value, "term", n)
     top = top[top[value] > 0]
     if top.empty:
-        raise ValueError(f"no term has a positive {value}: nothing to draw")
+        raise NotEnoughData(f"no term has a positive {value}: nothing to draw")
     # Insertion order follows the stable ranking, so layout is reproducible.
     weights = {str(t): float(v) for t, v in zip(top["term"], top[value], strict=True)}
     cloud = _cloud(weights, mask, random_state, max_words=n, font=font)
@@ -459,7 +463,7 @@ def _comparison_weights(terms: pd.DataFrame) -> tuple[dict, dict, list]:
     """Return ({term: score}, {term: group}, groups) keeping each term's highest-scoring group."""
     pos = terms[terms["score"] > 0].copy()
     if pos.empty:
-        raise ValueError("no term has a positive score: nothing is over-represented")
+        raise NotEnoughData("no term has a positive score: nothing is over-represented")
     pos["group"] = pos["group"].astype(str)
     pos = pos.sort_values(["score", "group", "term"], ascending=[False, True, True])
     best = pos.drop_duplicates("term", keep="first")
@@ -702,7 +706,20 @@ def plot_theme_shares(scores, ax=None):
     return ax
 
 
-def plot_theme_flow(scores, speech_id=None, smooth=1, themes=None, ax=None):
+# Above this many paragraphs a raw theme flow is a thicket of spikes (a 60,000-character work
+# report has 300+); "auto" smoothing then averages about FLOW_POINTS windows' worth.
+FLOW_RAW_MAX = 60
+FLOW_POINTS = 40
+
+
+def flow_window(n_units: int, smooth="auto") -> int:
+    """Return the rolling-mean window for a theme flow over n_units ("auto": by length)."""
+    if smooth != "auto":
+        return int(smooth or 1)
+    return 1 if n_units <= FLOW_RAW_MAX else round(n_units / FLOW_POINTS)
+
+
+def plot_theme_flow(scores, speech_id=None, smooth="auto", themes=None, ax=None):
     """Return Axes with per_1k of each theme along the units of one speech (rolling mean)."""
     _require(scores, ["speech_id", "unit_index", "theme", "per_1k"], "theme scores")
     if themes is not None:
@@ -717,7 +734,8 @@ def plot_theme_flow(scores, speech_id=None, smooth=1, themes=None, ax=None):
         raise ValueError(f"no theme scores for speech {speech_id!r}")
     wide = one.pivot_table(index="unit_index", columns="theme", values="per_1k", aggfunc="mean")
     wide = wide.sort_index().fillna(0)
-    if smooth and smooth > 1:
+    smooth = flow_window(len(wide), smooth)
+    if smooth > 1:
         wide = wide.rolling(int(smooth), center=True, min_periods=1).mean()
     ax = _axes(ax, size=(8, 4))
     for i, theme in enumerate(wide.columns):
@@ -777,11 +795,20 @@ def plot_directives(density, ax=None):
     return ax
 
 
-def plot_enumerations(enums, ax=None):
-    """Return Axes with, per speech, the number of enumerations stacked by style."""
+def plot_enumerations(enums, ax=None, speech_ids=None):
+    """Return Axes with, per speech, the number of enumerations stacked by style.
+
+    speech_ids: every speech to show; one without enumerations gets an empty row, so the
+    chart does not suggest the corpus holds only the speeches that enumerate.
+    """
+    if enums.empty and "speech_id" in enums.columns:
+        raise NotEnoughData("no enumeration (一是…二是…, 第一…第二…) in any speech")
     _require(enums, ["speech_id", "enum_id", "style"], "enumerations")
-    counts = enums.drop_duplicates(["speech_id", "enum_id"])
-    wide = _by_speech(counts.assign(n=1), "style", "n").T.fillna(0)
+    counts = enums.drop_duplicates(["speech_id", "enum_id"]).assign(n=1)
+    shown = list(dict.fromkeys(counts["speech_id"] if speech_ids is None else speech_ids))
+    wide = counts.pivot_table(index="speech_id", columns="style", values="n", aggfunc="sum")
+    wide = wide.reindex(shown).fillna(0)
+    wide.index = short_ids(shown)
     ax = _axes(ax, size=(7, max(3, 0.4 * len(wide) + 1.5)))
     _stacked_barh(ax, wide)
     ax.set_xlabel("列举数 (enumerations)")
@@ -866,7 +893,9 @@ def plot_similarity(matrix, ax=None):
     if matrix.shape[0] != matrix.shape[1] or list(matrix.index) != list(matrix.columns):
         raise ValueError("similarity matrix must be square with the same ids on both axes")
     if matrix.shape[0] < 2:
-        raise ValueError("similarity needs at least 2 speeches to cluster")
+        raise NotEnoughData(
+            f"similarity needs at least two speeches to compare, found {matrix.shape[0]}"
+        )
     link, order = _cluster_order(matrix)
     ids = [matrix.index[i] for i in order]
     labels = short_ids(ids)
@@ -888,6 +917,8 @@ def plot_similarity(matrix, ax=None):
 
 def plot_reuse_heatmap(pairs, ax=None):
     """Return Axes with a speech x speech heatmap: % of the row speech reused in the column one."""
+    if pairs.empty and {"speech_a", "speech_b"} <= set(pairs.columns):
+        raise NotEnoughData("no passage is shared by two speeches: nothing to draw")
     _require(pairs, ["speech_a", "speech_b", "pct_a", "pct_b"], "reuse pairs")
     if pairs[["pct_a", "pct_b"]].max().max() > 1:
         raise ValueError("pct_a/pct_b must be fractions 0..1 (as jianghua.reuse returns them)")
@@ -906,19 +937,36 @@ def plot_reuse_heatmap(pairs, ax=None):
     return ax
 
 
+def _profile_label(group: str, rows: pd.DataFrame) -> str:
+    """Return a group's legend label, with its token count when it has too little text."""
+    if "n_tokens" not in rows.columns or rows.empty:
+        return group
+    n = int(rows["n_tokens"].max())
+    return group if n >= MIN_PROFILE_TOKENS else f"{group} (文本过少 little text: {n} 词)"
+
+
 def plot_theme_profiles(profiles, ax=None):
     """Return Axes with a dot plot: per theme, each group's per_1k as a coloured dot."""
+    if profiles.empty and "group" in profiles.columns:
+        raise NotEnoughData("comparison needs at least two groups: no speech is in any group")
     _require(profiles, ["group", "theme", "per_1k"], "theme profiles")
     groups = sorted(profiles["group"].astype(str).unique())
     if len(groups) > MAX_GROUPS:
         raise ValueError(f"{len(groups)} groups is too many to tell apart (at most {MAX_GROUPS})")
+    if len(groups) < 2:
+        # one row of dots under a "profiles by group" title would claim a comparison
+        raise NotEnoughData(f"comparison needs at least two groups: only one, {groups[0]}")
     themes = sorted(profiles["theme"].unique(), key=str)
     ax = _axes(ax, size=(7, max(3, 0.4 * len(themes) + 1.5)))
     y = {t: i for i, t in enumerate(themes)}
     for i, group in enumerate(groups):
         rows = profiles[profiles["group"].astype(str) == group]
         ys = [y[t] + (i - (len(groups) - 1) / 2) * 0.08 for t in rows["theme"]]
-        ax.scatter(rows["per_1k"], ys, color=PALETTE[i], label=group, s=36, zorder=3)
+        label, face = _profile_label(group, rows), PALETTE[i]
+        if label != group:
+            face = "none"
+        ax.scatter(rows["per_1k"], ys, color=face, edgecolors=PALETTE[i], label=label, s=36,
+                   zorder=3)  # fmt: skip
     ax.set_yticks(range(len(themes)), labels=[str(t) for t in themes])
     ax.grid(axis="y", color="#EEEEEE", zorder=0)
     ax.invert_yaxis()

@@ -1,6 +1,12 @@
 """Progress bars that show on long runs and stay quiet on small corpora."""
 
-from tqdm.auto import tqdm
+import warnings
+
+with warnings.catch_warnings():
+    # Without ipywidgets, tqdm.auto warns on import in every notebook and falls back to the
+    # text bar anyway; the warning says nothing about the analysis.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    from tqdm.auto import tqdm
 
 QUIET_BELOW = 200
 

@@ -75,6 +75,8 @@ def _read_theme_file(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeFileError(f"{path}: cannot read the theme file ({exc})") from exc
+    if not text.strip():
+        raise ThemeFileError(f"{path}: the file is empty (expected 'mode:' and 'themes:')")
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -220,12 +222,22 @@ def resolve_themes(themes, corpus=None) -> dict:
         if folder is None:
             return load_themes()
         own = folder / "themes.yaml"
-        return load_themes(own if own.exists() else config.DATA_DIR / "themes.yaml")
+        return _corpus_themes(own) if own.exists() else load_themes(config.DATA_DIR / "themes.yaml")
     if isinstance(themes, str | Path):
         return load_themes(themes)
     checked = {n: _usable_entries(n, list(e), "themes argument") for n, e in themes.items()}
     _warn_shared_words(checked, "themes argument")
     return checked
+
+
+def _corpus_themes(own: Path) -> dict:
+    """Return the themes of a corpus folder's themes.yaml, or the shipped ones if it is broken."""
+    try:
+        return load_themes(own)
+    except ThemeFileError as exc:
+        # a typo in the analyst's file must not stop every theme analysis: say so and go on
+        warnings.warn(f"{exc}; the shipped themes are used instead", ThemeWarning, stacklevel=3)
+        return load_themes(config.DATA_DIR / "themes.yaml")
 
 
 # ---------------------------------------------------------------- matching
@@ -482,8 +494,17 @@ def top_hit_terms(hits: pd.DataFrame, n: int = 8) -> pd.DataFrame:
 
 def theme_flow(corpus, speech=None, themes=None) -> pd.DataFrame:
     """Return the paragraph-level theme scores of one speech (the longest when speech is None)."""
+    from jianghua.steps import NotEnoughData
+
+    ids = corpus.speeches.speech_id
+    if ids.empty:
+        raise NotEnoughData("the corpus has no speech")
     if speech is None:
         longest = corpus.speeches.sort_values(["n_chars", "speech_id"], ascending=[False, True])
         speech = longest.speech_id.iloc[0]
+    elif speech not in set(ids):
+        # a speech named for one corpus is missing when the notebook runs on another
+        shown = ", ".join(map(str, ids.head(5))) + (" ..." if len(ids) > 5 else "")
+        raise NotEnoughData(f"no speech {speech!r} in this corpus; speech ids are {shown}")
     scores = theme_scores(corpus, unit="paragraph", themes=themes)
     return scores[scores.speech_id == speech].reset_index(drop=True)

@@ -63,6 +63,7 @@ _URL = re.compile(
 _JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 _ASCII_RUN = re.compile(r"[a-zA-Z0-9+#&._%\-]{2,}")
 _USERDICT_SPLIT = re.compile(r"[ \t]+")
+_NUMBER = re.compile(r"^[-+]?\d*\.?\d+$")  # a frequency jieba cannot use: -5, 3.5
 # what jieba lets through to its dictionary lookup (its re_han_default)
 _JIEBA_WORD = re.compile(r"[\u4e00-\u9fd5a-zA-Z0-9+#&._%\-]+")
 
@@ -92,11 +93,30 @@ class Dictionary:
 # ---------------------------------------------------------------- user dictionary files
 
 
+def read_word_file(path) -> str:
+    """Return an analyst's word list decoded as UTF-8 (BOM or not), else GB18030, else ""."""
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")  # tolerate a BOM; CRLF handled by splitlines
+    except UnicodeDecodeError:
+        pass
+    try:
+        # Notepad and Excel on Chinese Windows save GBK; the words are still the analyst's
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        warnings.warn(
+            f"{path.name}: not UTF-8 or GB18030 text (bad byte at {exc.start}): file ignored",
+            stacklevel=3,
+        )
+        return ""
+
+
 def read_userdict(path) -> list:
     """Return [(word, freq or None, tag or None)] from a jieba-format user dictionary file."""
     path = Path(path)
     rows = []
-    text = path.read_bytes().decode("utf-8-sig")  # tolerate a BOM; CRLF handled by splitlines
+    text = read_word_file(path)
     for lineno, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -106,6 +126,13 @@ def read_userdict(path) -> list:
         rest = parts[1:]
         if rest and rest[0].isdigit():
             freq = int(rest.pop(0))
+        elif rest and _NUMBER.match(rest[0]):
+            # jieba would take "-5" or "3.5" for a part-of-speech tag
+            warnings.warn(
+                f"{path.name} line {lineno}: frequency {rest.pop(0)!r} is not a positive whole "
+                f"number; {word!r} kept without a frequency",
+                stacklevel=2,
+            )
         if rest:
             tag = rest.pop(0)
         if rest or (tag and tag.isdigit()):
@@ -923,7 +950,7 @@ _STOPWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 def read_stopwords(path) -> frozenset:
     """Return the words of a stopword file: one per line or separated by spaces/commas/、."""
-    text = Path(path).read_bytes().decode("utf-8-sig")
+    text = read_word_file(path)
     words = set()
     for line in text.splitlines():
         if line.lstrip().startswith("#"):

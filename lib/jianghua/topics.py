@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import sparse
 
 from jianghua.memo import memoized
+from jianghua.steps import NotEnoughData
 
 METHODS = ("nmf", "lda")
 GUIDE_STRENGTH = 0.25  # guided NMF: weight of the theme pseudo-documents, as a share of units
@@ -57,7 +58,7 @@ def _documents(corpus, unit="paragraph", stopwords="default", min_chars=2, min_d
     units = units[units["unit_id"].isin(grouped.index)].reset_index(drop=True)
     docs = [grouped[u] for u in units["unit_id"]]
     if len(docs) < 2:
-        raise ValueError(f"topic models need at least 2 non-empty {unit} units, got {len(docs)}")
+        raise NotEnoughData(f"topic models need at least 2 non-empty {unit} units, got {len(docs)}")
     vec = CountVectorizer(analyzer=_identity, min_df=min(min_df, len(docs)))
     counts = vec.fit_transform(docs)
     units = units.assign(n_terms=np.asarray(counts.sum(axis=1)).ravel())
@@ -149,7 +150,9 @@ def _fit(d: _Docs, k: int, method: str, seed: int, guided: bool, themes: dict):
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if k < 2 or k > min(d.counts.shape):
-        raise ValueError(f"k must be between 2 and {min(d.counts.shape)} for this corpus, not {k}")
+        raise NotEnoughData(
+            f"k must be between 2 and {min(d.counts.shape)} for this corpus, not {k}"
+        )
     if method == "lda":
         if guided:
             raise ValueError("guided topics are available for method='nmf' only")
