@@ -859,11 +859,9 @@ OVERRIDABLE = ("source", "part") + FIELDS + ("duplicate_of",)
 
 def _read_csv_text(path: Path) -> str:
     """Return metadata.csv decoded as UTF-8 (with or without BOM) or else GB18030."""
-    raw = Path(path).read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
+    from jianghua.read_text import decode_analyst_text
+
+    return decode_analyst_text(Path(path).read_bytes())
 
 
 def _read_table(path: Path) -> tuple[pd.DataFrame | None, str]:

@@ -4,6 +4,16 @@ import codecs
 import re
 from functools import lru_cache
 
+
+def decode_analyst_text(raw: bytes) -> str:
+    """Return an analyst's own file (word lists, metadata.csv) as UTF-8 (BOM or not) or GB18030."""
+    try:
+        return raw.decode("utf-8-sig")  # CRLF is left to splitlines and the csv reader
+    except UnicodeDecodeError:
+        # Notepad and Excel on Chinese Windows save GBK; raises when it is neither
+        return raw.decode("gb18030")
+
+
 BOMS = [  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),

@@ -95,15 +95,11 @@ class Dictionary:
 
 def read_word_file(path) -> str:
     """Return an analyst's word list decoded as UTF-8 (BOM or not), else GB18030, else ""."""
+    from jianghua.read_text import decode_analyst_text
+
     path = Path(path)
-    raw = path.read_bytes()
     try:
-        return raw.decode("utf-8-sig")  # tolerate a BOM; CRLF handled by splitlines
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Notepad and Excel on Chinese Windows save GBK; the words are still the analyst's
-        return raw.decode("gb18030")
+        return decode_analyst_text(path.read_bytes())
     except UnicodeDecodeError as exc:
         warnings.warn(
             f"{path.name}: not UTF-8 or GB18030 text (bad byte at {exc.start}): file ignored",
