@@ -508,7 +508,7 @@ def _part_at(parts: list, offset: int) -> int:
 def _load_part(part, removals: list, shared: list, names: tuple, setup: dict) -> tuple:
     """Return (speech row or None, section rows, removed rows, [(severity, message)])."""
     from jianghua.metadata import extract_metadata, split_header, split_lead, split_signature
-    from jianghua.structure import check_structure, find_sections
+    from jianghua.structure import sections_and_warnings
 
     source, speech_id = names
     header, offset = split_header(part.text, setup["rules"])
@@ -532,8 +532,8 @@ def _load_part(part, removals: list, shared: list, names: tuple, setup: dict) ->
     body, signature = split_signature(body, setup["rules"])
     for kind, lines in (("news lead", lead), ("header", heading), ("signature", signature)):
         rows += [{"speech_id": speech_id, "kind": kind, "text": line} for line in lines]
-    found = find_sections(body)
-    issues = [("warning", message) for message in check_structure(body, found)]
+    found, warnings = sections_and_warnings(body)
+    issues = [("warning", message) for message in warnings]
     secs = [{"speech_id": speech_id, **{k: s[k] for k in SECTION_COLUMNS[1:]}} for s in found]
     speech = {"speech_id": speech_id, **meta, "text": body, "n_chars": len(body)}
     return speech, secs, rows, issues

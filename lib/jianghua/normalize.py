@@ -1,6 +1,7 @@
 """Normalise characters: line endings, full-width forms, odd spaces, traditional script."""
 
 import re
+from collections import Counter
 from functools import cache, partial
 from pathlib import Path
 
@@ -110,9 +111,11 @@ def _is_cjk(ch: str) -> bool:
 
 def is_mostly_traditional(text: str) -> bool:
     """Return True when traditional-only characters outnumber simplified-only ones."""
-    sample = _sample(text)
+    counts = Counter(_sample(text))  # each distinct character looked up once
     traditional, simplified = _script_characters()
-    return sum(map(traditional.__contains__, sample)) > sum(map(simplified.__contains__, sample))
+    return sum(counts[c] for c in traditional.intersection(counts)) > sum(
+        counts[c] for c in simplified.intersection(counts)
+    )
 
 
 def _sample(text: str) -> str:

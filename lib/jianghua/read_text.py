@@ -2,6 +2,7 @@
 
 import codecs
 import re
+from collections import Counter
 from functools import lru_cache
 
 
@@ -348,9 +349,13 @@ def _repair_legacy(data: bytes, candidates: list[str]) -> tuple[str, str, list[s
 
 def _plausible(text: str) -> bool:
     """Return True when most non-ASCII characters are everyday Chinese or CJK punctuation."""
-    wide = [ch for ch in text if ord(ch) > 0x7F]
-    usual = sum(1 for ch in wide if _is_common(ch) or _is_cjk_punctuation(ch))
-    return bool(wide) and usual >= 0.8 * len(wide)
+    # judge each distinct character once: a 64k sample holds a few thousand of them
+    wide = usual = 0
+    for ch, n in Counter(text).items():
+        if ord(ch) > 0x7F:
+            wide += n
+            usual += n if _is_common(ch) or _is_cjk_punctuation(ch) else 0
+    return wide > 0 and usual >= 0.8 * wide
 
 
 def _is_cjk_punctuation(ch: str) -> bool:
@@ -389,4 +394,4 @@ def _is_common(ch: str) -> bool:
 
 def _common_cjk(text: str) -> int:
     """Return how many everyday Chinese characters text contains."""
-    return sum(1 for ch in CJK_RE.findall(text) if _is_common(ch))
+    return sum(n for ch, n in Counter(CJK_RE.findall(text)).items() if _is_common(ch))

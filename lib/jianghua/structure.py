@@ -196,9 +196,10 @@ def _scan(body: str) -> _Scan:
             last.setdefault(3, {})[c["style"]] = c["number"]
         heading = _heading(body, c["text_start"], level)
         scan.sections.append(dict(level=level, label=c["label"], heading=heading, start=c["start"]))
+    text_end = _text_end(body)  # once: the attachments search reads the whole body
     for i, s in enumerate(scan.sections):
         nxt = (t["start"] for t in scan.sections[i + 1 :] if t["level"] <= s["level"])
-        s["end"] = next(nxt, _text_end(body))
+        s["end"] = next(nxt, text_end)
     return scan
 
 
@@ -221,9 +222,20 @@ def _announced(body: str, sections: list[dict]):
     return matches[-1] if matches else None
 
 
+def sections_and_warnings(body: str) -> tuple[list[dict], list[str]]:
+    """Return find_sections(body) and check_structure's warnings, scanning the body once."""
+    scan = _scan(body)
+    return scan.sections, _warnings(body, scan.sections, scan.notes)
+
+
 def check_structure(body: str, sections: list[dict]) -> list[str]:
     """Return plain-language warnings about a body's section structure (empty when fine)."""
-    warnings = list(_scan(body).notes)
+    return _warnings(body, sections, _scan(body).notes)
+
+
+def _warnings(body: str, sections: list[dict], notes: list[str]) -> list[str]:
+    """Return the numbering notes plus warnings on the announced count and repeated headings."""
+    warnings = list(notes)
     m = _announced(body, sections)
     levels = sorted({s["level"] for s in sections if 1 <= s["level"] < 3})
     if m:
