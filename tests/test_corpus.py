@@ -2,6 +2,7 @@
 
 import shutil
 
+import jianghua as jh
 import pandas as pd
 import pytest
 from jianghua import config, load_corpus
@@ -347,3 +348,23 @@ def test_a_news_lead_and_the_title_block_under_it_leave_the_text(tmp_path):
     removed = corpus.removed.set_index("kind").text
     assert removed["news lead"] == lead
     assert {"县委书记 李明华", "（2022年1月20日）"} <= set(removed["header"])
+
+
+def test_speech_outlines_lists_the_first_n_and_says_how_many_more(seed_corpus):
+    full = jh.corpus.speech_outlines(seed_corpus, n=None)
+    ids = list(seed_corpus.speeches.speech_id)
+    assert all(speech_id in full for speech_id in ids) and "more speeches" not in full
+    assert "一、" in full  # the outlines hold real headings
+    short = jh.corpus.speech_outlines(seed_corpus, n=2)
+    assert ids[1] in short and ids[2] not in short
+    assert short.endswith(
+        f"… and {len(ids) - 2} more speeches: speech_outlines(corpus, n=None) shows all"
+    )
+
+
+def test_first_speeches_says_when_it_leaves_speeches_out(seed_corpus, capsys):
+    ids = list(seed_corpus.speeches.speech_id)
+    assert jh.corpus.first_speeches(seed_corpus, 3) == ids[:3]
+    assert f"the first 3 of {len(ids)} speeches" in capsys.readouterr().out
+    assert jh.corpus.first_speeches(seed_corpus, 50) == ids
+    assert capsys.readouterr().out == ""

@@ -10,6 +10,7 @@ import math
 import re
 import warnings
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import matplotlib
@@ -654,3 +655,77 @@ def test_plot_corpus_overview(tables, tmp_path):
     assert "重复 (duplicate of 004-1)" in ax.texts[-1].get_text()
     assert "10 篇讲话，清理 3 处" in ax.get_title()
     _check_export(ax.figure, "corpus-overview", tmp_path, "语料概览篇讲话重复")
+
+
+# ---------------------------------------------------------------- many speeches
+
+
+@pytest.fixture(scope="module")
+def many(tables):
+    """Return the seed speeches cut into runs of 6 paragraphs: more than MAX_SPEECHES."""
+    texts = {}
+    for sid, text in tables["texts"].items():
+        paras = [p for p in text.split("\n") if p.strip()]
+        for i in range(0, len(paras), 6):
+            texts[f"{plots.short_id(sid)}_{i // 6:02d}"] = "\n".join(paras[i : i + 6])
+    assert len(texts) > plots.MAX_SPEECHES
+    return texts
+
+
+def _fits(fig) -> bool:
+    width, height = fig.get_size_inches()
+    return width <= plots.MAX_FIGURE[0] and height <= plots.MAX_FIGURE[1]
+
+
+def test_many_speeches_heatmaps_keep_those_with_most_hits(many):
+    scores = _theme_scores(many)
+    hits = scores.groupby("speech_id", sort=False)["hits"].sum()
+    expected = sorted(hits.sort_values(ascending=False, kind="mergesort").index[:40])
+    ax = plots.plot_theme_heatmap(scores)
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert sorted(shown) == expected
+    assert f"40/{len(many)}" in ax.get_title() and _fits(ax.figure)
+    ax = plots.plot_theme_shares(scores, max_speeches=5)
+    assert len(ax.get_yticklabels()) == 5 and "5/" in ax.get_title()
+    ax = plots.plot_theme_heatmap(_theme_scores(dict(list(many.items())[:30])))
+    assert len(ax.get_xticklabels()) == 30 and "/" not in ax.get_title()
+
+
+def test_many_speeches_dispersion_keeps_those_with_most_hits(many):
+    disp = _positions(many, ["要", "工作"])
+    assert disp.speech_id.nunique() > plots.MAX_SPEECHES
+    ax = plots.plot_dispersion(disp)
+    speeches = {t.get_text().split(" · ")[0] for t in ax.get_yticklabels()}
+    top = disp.speech_id.value_counts(sort=False).sort_values(ascending=False, kind="mergesort")
+    assert speeches == set(top.index[:40]) and _fits(ax.figure)
+    assert "speeches with the most hits" in ax.get_title()
+
+
+def test_many_speeches_overview_is_a_length_histogram(many):
+    ids = list(many)
+    speeches = pd.DataFrame(
+        {
+            "speech_id": ids,
+            "n_chars": [len(t) for t in many.values()],
+            "duplicate_of": [ids[0] if i % 10 == 9 else pd.NA for i in range(len(ids))],
+        }
+    )
+    ax = plots.plot_corpus_overview(speeches)
+    heights = [p.get_height() for p in ax.patches]
+    assert sum(heights) == len(ids) and ax.get_xscale() == "log"
+    assert f"{len(ids)} 篇讲话" in ax.get_title() and _fits(ax.figure)
+    assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "重复 (duplicates)"
+
+
+def test_many_speeches_similarity_and_reuse_stay_readable(many):
+    ids = sorted(many)
+    vec = pd.DataFrame([[t.count(w) for w in TERMS] for t in map(many.get, ids)], index=ids)
+    unit = vec.div(np.linalg.norm(vec, axis=1).clip(1e-9), axis=0)
+    big = pd.concat([unit, unit.set_axis([f"{i}b" for i in ids])])  # 144 speeches
+    ax = plots.plot_similarity(big @ big.T)
+    assert ax.get_xticklabels() == [] and _fits(ax.figure)
+    assert "labels left off" in ax.dendrogram_axes.get_title()
+    rows = [(a, b, 0.1 + 0.01 * i, 0.5, 0.2) for i, (a, b) in enumerate(pairwise(ids))]
+    pairs = pd.DataFrame(rows, columns=["speech_a", "speech_b", "shared_chars", "pct_a", "pct_b"])
+    ax = plots.plot_reuse_heatmap(pairs)
+    assert len(ax.get_yticklabels()) == 40 and f"40/{len(ids)}" in ax.get_title()

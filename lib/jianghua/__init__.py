@@ -38,6 +38,7 @@ _EXPORTS = {
     "save_figure": "plots",
     "step": "steps",
     "NotEnoughData": "steps",
+    "TooMuchData": "steps",
 }
 
 # submodules reachable as attributes, e.g. jianghua.structure.outline

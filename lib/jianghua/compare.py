@@ -19,7 +19,7 @@ import pandas as pd
 
 from jianghua import config
 from jianghua.memo import memoized, part_store, read_parts, write_parts
-from jianghua.steps import NotEnoughData
+from jianghua.steps import NotEnoughData, TooMuchData
 from jianghua.structure import top_sections
 
 KEYNESS_COLUMNS = ["term", "count_target", "count_reference", "G2", "log_ratio", "log_odds", "z"]
@@ -447,7 +447,7 @@ def similarity(corpus, unit="speech", stopwords="default", dense=False) -> pd.Da
     ids, x = tfidf_matrix(corpus, unit, stopwords)
     if len(ids) > DENSE_LIMIT and not dense:
         gb = len(ids) ** 2 * 8 / 1e9
-        raise ValueError(
+        raise TooMuchData(
             f"{len(ids)} units: a full similarity table would take {gb:.1f} GB; use "
             "nearest_neighbours() for the closest pairs, or pass dense=True"
         )

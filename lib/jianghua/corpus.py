@@ -659,14 +659,30 @@ def cleaning_audit(corpus: Corpus) -> pd.DataFrame:
     return counts.reset_index().rename_axis(columns=None)
 
 
-def speech_outlines(corpus: Corpus, max_level: int = 2) -> str:
-    """Return the section outline of every speech, each under its id and title."""
+def speech_outlines(corpus: Corpus, max_level: int = 2, n: int | None = 50) -> str:
+    """Return the section outline of the first n speeches (None: all), each under its id."""
     from jianghua.structure import outline
 
+    speeches = corpus.speeches if n is None else corpus.speeches.head(n)
+    by_speech = dict(tuple(corpus.sections.groupby("speech_id", sort=False)))
+    empty = corpus.sections.iloc[:0]
     blocks = []
-    for row in corpus.speeches.itertuples():
-        sections = corpus.sections[corpus.sections.speech_id == row.speech_id]
+    for row in speeches.itertuples():
         title = "" if pd.isna(row.title) else f"  {row.title}"
-        body = outline(sections, max_level=max_level) or "  (no headings)"
-        blocks.append(f"{row.speech_id}{title}\n{body}")
+        body = outline(by_speech.get(row.speech_id, empty), max_level=max_level)
+        blocks.append(f"{row.speech_id}{title}\n{body or '  (no headings)'}")
+    if len(speeches) < len(corpus.speeches):
+        more = len(corpus.speeches) - len(speeches)
+        blocks.append(f"… and {more} more speeches: speech_outlines(corpus, n=None) shows all")
     return "\n\n".join(blocks)
+
+
+def first_speeches(corpus: Corpus, n: int) -> list:
+    """Return the ids of the first n speeches, saying so when the corpus holds more."""
+    ids = list(corpus.speeches["speech_id"])
+    if len(ids) > n:
+        print(
+            f"Per-speech charts: the first {n} of {len(ids)} speeches. Raise max_speeches, "
+            "or filter corpus.speeches, to see others."
+        )
+    return ids[:n]

@@ -50,6 +50,13 @@ NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Names that say nothing about the content ("fig3", "plot-1") are refused on purpose.
 GENERIC_NAME = re.compile(r"^(?:fig|figure|plot|image|img|chart|untitled|test)-?\d*$")
 MAX_GROUPS = 8
+# A chart with one row or column per speech stays readable up to about this many speeches;
+# beyond it the chart draws the speeches that matter most for it and says so in its title.
+MAX_SPEECHES = 40
+# Beyond this many rows a heatmap's labels overlap: they are left off (the CSV has them).
+MAX_LABELS = 80
+# No figure grows past this (inches): at 300 dpi a 357-speech chart was 50,000 pixels tall.
+MAX_FIGURE = (16.0, 40.0)
 # A group profiled from fewer tokens than this (a 200-character speech has ~100) rests on a
 # handful of hits: its dots are drawn hollow and its legend entry gives the token count.
 MIN_PROFILE_TOKENS = 1000
@@ -193,8 +200,13 @@ def _axes(ax, size=(7, 5)):
     _ensure_style()
     if ax is not None:
         return ax
-    _, new = plt.subplots(figsize=size, layout="constrained")
+    _, new = plt.subplots(figsize=_bounded(size), layout="constrained")
     return new
+
+
+def _bounded(size) -> tuple[float, float]:
+    """Return a figure size no larger than MAX_FIGURE."""
+    return min(size[0], MAX_FIGURE[0]), min(size[1], MAX_FIGURE[1])
 
 
 def _facets(k: int, axes=None, ncols=3, size=(3.2, 2.8), sharex=False):
@@ -212,7 +224,7 @@ def _facets(k: int, axes=None, ncols=3, size=(3.2, 2.8), sharex=False):
     _, grid = plt.subplots(
         nrows,
         ncols,
-        figsize=(size[0] * ncols, size[1] * nrows),
+        figsize=_bounded((size[0] * ncols, size[1] * nrows)),
         layout="constrained",
         sharex=sharex,
         squeeze=False,
@@ -281,6 +293,24 @@ def _require(df: pd.DataFrame, columns, what: str) -> None:
 def _top(df: pd.DataFrame, value: str, label: str, n: int) -> pd.DataFrame:
     """Return the n rows with the largest value, ties broken by label."""
     return df.sort_values([value, label], ascending=[False, True], kind="mergesort").head(n)
+
+
+def _most(table: pd.DataFrame, value: str | None, what: str, n: int | None = None):
+    """Return (table cut to the n speeches with the largest total value, a title note)."""
+    n = MAX_SPEECHES if n is None else n
+    order = list(dict.fromkeys(table["speech_id"]))
+    if len(order) <= n:
+        return table, ""
+    if value is None:
+        kept = order[:n]
+        note = f"（{n}/{len(order)} 篇）\n(the first {n} of {len(order)} speeches)"
+        return table[table["speech_id"].isin(kept)], note
+    totals = table.groupby("speech_id", sort=False)[value].sum().reindex(order).fillna(0)
+    # stable: among equal totals the earlier speech wins, and the kept ones stay in order
+    picked = totals.sort_values(ascending=False, kind="mergesort").index[:n]
+    kept = [s for s in order if s in set(picked)]
+    note = f"（{n}/{len(order)} 篇）\n(the {n} of {len(order)} speeches with the most {what})"
+    return table[table["speech_id"].isin(kept)], note
 
 
 def _single_group(freq: pd.DataFrame, what="frequency") -> pd.DataFrame:
@@ -521,24 +551,52 @@ VALUE_LABELS = {
 }
 
 
-def plot_corpus_overview(speeches, removed=None, ax=None):
-    """Return Axes with one bar per speech (characters kept), duplicates greyed and marked."""
+def plot_corpus_overview(speeches, removed=None, ax=None, max_speeches=None):
+    """Return Axes with one bar per speech (characters kept), duplicates greyed and marked.
+
+    Past max_speeches (MAX_SPEECHES) speeches it draws how speech lengths are distributed.
+    """
     _require(speeches, ["speech_id", "n_chars"], "speeches")
     ids = list(speeches["speech_id"])
-    labels = short_ids(ids)
-    titles = speeches["title"].tolist() if "title" in speeches else [None] * len(ids)
+    dup = speeches["duplicate_of"].tolist() if "duplicate_of" in speeches else [pd.NA] * len(ids)
+    if len(ids) > (MAX_SPEECHES if max_speeches is None else max_speeches):
+        ax = _length_histogram(_axes(ax, size=(8, 4.5)), speeches["n_chars"], pd.notna(dup))
+    else:
+        ax = _length_bars(_axes(ax, size=(8, max(3, 0.32 * len(ids) + 1.2))), speeches, dup)
+    n_removed = 0 if removed is None else len(removed)
+    ax.set_title(f"语料概览：{len(ids)} 篇讲话，清理 {n_removed} 处杂项 (corpus overview)")
+    return ax
+
+
+def _length_bars(ax, speeches, dup):
+    """Draw one bar per speech, labelled with its length and whether it is a duplicate."""
+    labels = short_ids(speeches["speech_id"])
+    titles = speeches["title"].tolist() if "title" in speeches else [None] * len(labels)
     names = [
         lab if pd.isna(t) else f"{lab} {str(t)[:14]}" for lab, t in zip(labels, titles, strict=True)
     ]
-    dup = speeches["duplicate_of"].tolist() if "duplicate_of" in speeches else [pd.NA] * len(ids)
     colours = [PALETTE[6] if pd.notna(d) else PALETTE[0] for d in dup]
-    ax = _axes(ax, size=(8, max(3, 0.32 * len(ids) + 1.2)))
     _barh(ax, names, speeches["n_chars"], color=colours, xlabel="字数 (characters after cleaning)")
     for y, (n, d) in enumerate(zip(speeches["n_chars"], dup, strict=True)):
         note = f" {n:,}" + ("" if pd.isna(d) else f"  重复 (duplicate of {short_id(d)})")
         ax.annotate(note, (n, y), va="center", fontsize=7)
-    n_removed = 0 if removed is None else len(removed)
-    ax.set_title(f"语料概览：{len(ids)} 篇讲话，清理 {n_removed} 处杂项 (corpus overview)")
+    return ax
+
+
+def _length_histogram(ax, n_chars, is_duplicate):
+    """Draw a histogram of speech lengths on log-spaced bins, duplicates stacked in grey."""
+    n_chars = np.asarray(n_chars, dtype=float)
+    is_duplicate = np.asarray(is_duplicate, dtype=bool)
+    top = max(n_chars.max(), 10.0)
+    bins = np.geomspace(max(n_chars[n_chars > 0].min(initial=top), 10.0) / 1.2, top * 1.2, 31)
+    clipped = np.clip(n_chars, bins[0], bins[-1])  # a near-empty speech still counts
+    groups = [clipped[~is_duplicate], clipped[is_duplicate]]
+    ax.hist(groups, bins=bins, stacked=True, color=[PALETTE[0], PALETTE[6]],
+            label=["讲话 (speeches)", "重复 (duplicates)"])  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("字数 (characters after cleaning, log scale)")
+    ax.set_ylabel("篇数 (speeches)")
+    ax.legend(frameon=False)
     return ax
 
 
@@ -569,24 +627,26 @@ def plot_top_terms_by(freq, by, n=10, value="count", axes=None, ncols=3):
     return panels
 
 
-def plot_dispersion(disp, ax=None, terms=None):
+def plot_dispersion(disp, ax=None, terms=None, max_speeches=None):
     """Return Axes with an x-ray plot: one row per speech x term, a tick at each position 0..1."""
     _require(disp, ["speech_id", "term", "position"], "dispersion")
     term_order = list(terms) if terms is not None else list(dict.fromkeys(disp["term"]))
+    disp, note = _most(disp.assign(_hit=1), "_hit", "hits", max_speeches)
     speeches = list(dict.fromkeys(disp["speech_id"]))
     labels = dict(zip(speeches, short_ids(speeches), strict=True))
-    rows = [(s, t) for t in term_order for s in speeches]
-    rows = [r for r in rows if ((disp["speech_id"] == r[0]) & (disp["term"] == r[1])).any()]
+    positions = disp.groupby(["speech_id", "term"], sort=False)["position"]
+    hits = {key: group.to_numpy() for key, group in positions}
+    rows = [(s, t) for t in term_order for s in speeches if (s, t) in hits]
     ax = _axes(ax, size=(8, max(2.5, 0.3 * len(rows) + 1)))
     colours = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(term_order)}
     for y, (speech, term) in enumerate(rows):
-        hits = disp[(disp["speech_id"] == speech) & (disp["term"] == term)]["position"]
-        ax.scatter(hits, np.full(len(hits), y), marker="|", s=120, color=colours[term], lw=1.2)
+        found = hits[(speech, term)]
+        ax.scatter(found, np.full(len(found), y), marker="|", s=120, color=colours[term], lw=1.2)
     ax.set_yticks(range(len(rows)), labels=[f"{labels[s]} · {t}" for s, t in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(0, 1)
     ax.set_xlabel("在讲话中的位置 (position in speech, 0 = start, 1 = end)")
-    ax.set_title("词语分布 (dispersion)")
+    ax.set_title("词语分布 (dispersion)" + note)
     return ax
 
 
@@ -632,8 +692,14 @@ def _heatmap(ax, table: pd.DataFrame, label: str, fmt="{:.1f}", cmap="Blues", xr
     """Draw an annotated heatmap of a (rows x columns) table on ax; return the image."""
     values = table.to_numpy(dtype=float)
     image = ax.imshow(values, cmap=cmap, aspect="auto", **scale)
-    ax.set_xticks(range(table.shape[1]), labels=[str(c) for c in table.columns], rotation=xrot)
-    ax.set_yticks(range(table.shape[0]), labels=[str(r) for r in table.index])
+    if table.shape[1] <= MAX_LABELS:
+        ax.set_xticks(range(table.shape[1]), labels=[str(c) for c in table.columns], rotation=xrot)
+    else:
+        ax.set_xticks([])
+    if table.shape[0] <= MAX_LABELS:
+        ax.set_yticks(range(table.shape[0]), labels=[str(r) for r in table.index])
+    else:
+        ax.set_yticks([])
     if xrot:
         for tick in ax.get_xticklabels():
             tick.set_horizontalalignment("right")
@@ -670,13 +736,13 @@ def _by_speech(table: pd.DataFrame, rows: str, value: str) -> pd.DataFrame:
     return wide
 
 
-def plot_theme_heatmap(scores, ax=None):
+def plot_theme_heatmap(scores, ax=None, max_speeches=None):
     """Return Axes with a theme x speech heatmap of hits per 1k tokens."""
-    pooled = _speech_level(scores)
+    pooled, note = _most(_speech_level(scores), "hits", "theme hits", max_speeches)
     wide = _by_speech(pooled, "theme", "per_1k")
     ax = _axes(ax, size=(max(5, 0.7 * wide.shape[1] + 3), max(3, 0.4 * wide.shape[0] + 1.5)))
     _heatmap(ax, wide, VALUE_LABELS["per_1k"])
-    ax.set_title("主题强度 (theme hits per 1k tokens)")
+    ax.set_title("主题强度 (theme hits per 1k tokens)" + note)
     return ax
 
 
@@ -691,9 +757,9 @@ def _stacked_barh(ax, wide: pd.DataFrame) -> None:
     ax.invert_yaxis()
 
 
-def plot_theme_shares(scores, ax=None):
+def plot_theme_shares(scores, ax=None, max_speeches=None):
     """Return Axes with one stacked bar per speech: each theme's share of its theme hits."""
-    pooled = _speech_level(scores)
+    pooled, note = _most(_speech_level(scores), "hits", "theme hits", max_speeches)
     wide = _by_speech(pooled, "theme", "hits").T.fillna(0)
     totals = wide.sum(axis=1)
     shares = wide.div(totals.where(totals > 0), axis=0).fillna(0)
@@ -702,7 +768,7 @@ def plot_theme_shares(scores, ax=None):
     ax.set_xlim(0, 1)
     ax.set_xlabel("主题词占比 (share of theme hits)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    ax.set_title("主题构成 (theme shares)")
+    ax.set_title("主题构成 (theme shares)" + note)
     return ax
 
 
@@ -773,29 +839,31 @@ def topic_labels(terms, n=3) -> dict:
     return labels
 
 
-def plot_topic_heatmap(shares, terms=None, ax=None):
+def plot_topic_heatmap(shares, terms=None, ax=None, max_speeches=None):
     """Return Axes with a topic x speech heatmap of topic shares (labelled by top terms)."""
     _require(shares, ["speech_id", "topic", "share"], "topic shares")
+    shares, note = _most(shares, None, "", max_speeches)
     wide = _by_speech(shares, "topic", "share")
     if terms is not None:
         wide.index = [topic_labels(terms).get(t, str(t)) for t in wide.index]
     ax = _axes(ax, size=(max(5, 0.7 * wide.shape[1] + 3), max(3, 0.45 * wide.shape[0] + 1.5)))
     _heatmap(ax, wide, "占比 (share)", fmt="{:.2f}")
-    ax.set_title("主题模型 (topic shares)")
+    ax.set_title("主题模型 (topic shares)" + note)
     return ax
 
 
-def plot_directives(density, ax=None):
+def plot_directives(density, ax=None, max_speeches=None):
     """Return Axes with a directive-word x speech heatmap of uses per 1k characters."""
     _require(density, ["speech_id", "directive", "per_1k_chars"], "directive density")
+    density, note = _most(density, "per_1k_chars", "directives", max_speeches)
     wide = _by_speech(density, "directive", "per_1k_chars")
     ax = _axes(ax, size=(max(5, 0.7 * wide.shape[1] + 3), max(3, 0.4 * wide.shape[0] + 1.5)))
     _heatmap(ax, wide, VALUE_LABELS["per_1k_chars"], fmt="{:.2f}", cmap="Oranges")
-    ax.set_title("指令性用语 (directives)")
+    ax.set_title("指令性用语 (directives)" + note)
     return ax
 
 
-def plot_enumerations(enums, ax=None, speech_ids=None):
+def plot_enumerations(enums, ax=None, speech_ids=None, max_speeches=None):
     """Return Axes with, per speech, the number of enumerations stacked by style.
 
     speech_ids: every speech to show; one without enumerations gets an empty row, so the
@@ -808,12 +876,16 @@ def plot_enumerations(enums, ax=None, speech_ids=None):
     shown = list(dict.fromkeys(counts["speech_id"] if speech_ids is None else speech_ids))
     wide = counts.pivot_table(index="speech_id", columns="style", values="n", aggfunc="sum")
     wide = wide.reindex(shown).fillna(0)
+    per_speech = pd.DataFrame({"speech_id": shown, "n": wide.sum(axis=1).to_numpy()})
+    per_speech, note = _most(per_speech, "n", "enumerations", max_speeches)
+    shown = list(per_speech["speech_id"])
+    wide = wide.loc[shown]
     wide.index = short_ids(shown)
     ax = _axes(ax, size=(7, max(3, 0.4 * len(wide) + 1.5)))
     _stacked_barh(ax, wide)
     ax.set_xlabel("列举数 (enumerations)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="style")
-    ax.set_title("列举结构 (enumerations)")
+    ax.set_title("列举结构 (enumerations)" + note)
     return ax
 
 
@@ -901,7 +973,8 @@ def plot_similarity(matrix, ax=None):
     labels = short_ids(ids)
     table = matrix.loc[ids, ids].set_axis(labels, axis=0).set_axis(labels, axis=1)
     n = len(ids)
-    ax = _axes(ax, size=(max(5, 0.5 * n + 3), max(5, 0.5 * n + 3)))
+    side = min(max(5, 0.5 * n + 3), MAX_FIGURE[0])  # square, however many speeches
+    ax = _axes(ax, size=(side, side))
     _heatmap(ax, table, "余弦相似度 (cosine)", fmt="{:.2f}", cmap="viridis")
     top = make_axes_locatable(ax).append_axes("top", size="18%", pad=0.05)
     # Leaves sit at 5, 15, 25...: scale to heatmap cells 0, 1, 2...
@@ -910,12 +983,13 @@ def plot_similarity(matrix, ax=None):
     top.set_xticks([])
     top.set_yticks([])
     top.spines[:].set_visible(False)
-    top.set_title("文本相似度 (similarity, clustered)")
+    hidden = f"\n({n} speeches: labels left off, the CSV beside the figure has them)"
+    top.set_title("文本相似度 (similarity, clustered)" + (hidden if n > MAX_LABELS else ""))
     ax.dendrogram_axes = top  # for callers who want to restyle it
     return ax
 
 
-def plot_reuse_heatmap(pairs, ax=None):
+def plot_reuse_heatmap(pairs, ax=None, max_speeches=None):
     """Return Axes with a speech x speech heatmap: % of the row speech reused in the column one."""
     if pairs.empty and {"speech_a", "speech_b"} <= set(pairs.columns):
         raise NotEnoughData("no passage is shared by two speeches: nothing to draw")
@@ -924,7 +998,9 @@ def plot_reuse_heatmap(pairs, ax=None):
         raise ValueError("pct_a/pct_b must be fractions 0..1 (as jianghua.reuse returns them)")
     forward = pairs[["speech_a", "speech_b", "pct_a"]].set_axis(["row", "col", "pct"], axis=1)
     backward = pairs[["speech_b", "speech_a", "pct_b"]].set_axis(["row", "col", "pct"], axis=1)
-    both = pd.concat([forward, backward])
+    both = pd.concat([forward, backward]).sort_values("row", key=lambda c: c.astype(str))
+    most, note = _most(both.rename(columns={"row": "speech_id"}), "pct", "reuse", max_speeches)
+    both = both[both["row"].isin(most["speech_id"]) & both["col"].isin(most["speech_id"])]
     ids = sorted(set(both["row"]) | set(both["col"]), key=str)
     wide = 100 * both.pivot_table(index="row", columns="col", values="pct", aggfunc="max")
     wide = wide.reindex(index=ids, columns=ids)
@@ -933,7 +1009,7 @@ def plot_reuse_heatmap(pairs, ax=None):
     ax = _axes(ax, size=(max(5, 0.55 * len(ids) + 3), max(4, 0.5 * len(ids) + 2)))
     label = "行讲话中复用的比例 (% of row speech)"
     _heatmap(ax, wide, label, fmt="{:.0f}%", cmap="Reds", vmin=0, vmax=100)
-    ax.set_title("文本复用 (reuse)")
+    ax.set_title("文本复用 (reuse)" + note)
     return ax
 
 

@@ -19,6 +19,10 @@ class NotEnoughData(ValueError):
     """The corpus cannot support an analysis; the message says what is missing."""
 
 
+class TooMuchData(NotEnoughData):
+    """The analysis would be too large to hold or to read; the message says what to use."""
+
+
 @contextlib.contextmanager
 def step(what: str, figures_dir=None):
     """Yield to an analysis; a NotEnoughData inside it is reported and swallowed."""
