@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jianghua import config
+from jianghua.read_text import read_analyst_text
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
 SCOPES = ("line", "paragraph", "inline", "tail", "beside", "cover")
@@ -111,7 +112,7 @@ def _read_patterns(path: Path, mtime: float) -> tuple:
     """Return the Patterns of one clutter.yaml (cached per file version)."""
     import yaml
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.safe_load(read_analyst_text(path)) or {}
     rows = data.get("patterns") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise ValueError(f"{path}: expected a top-level 'patterns:' list")

@@ -10,6 +10,7 @@ import pandas as pd
 import yaml
 
 from jianghua import config
+from jianghua.read_text import read_analyst_text
 
 # CJK ideographs, Extension A and Extensions B-H (王𠮷: rare name characters lie beyond the BMP)
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -98,8 +99,7 @@ def _read_yaml(path: Path) -> dict:
     """Return the mapping in a YAML file ({} for an empty file)."""
     # libyaml's C loader parses the 77 KB gazetteer ~10x faster than the pure-Python one
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader) or {}
+    return yaml.load(read_analyst_text(path), Loader=loader) or {}
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -857,19 +857,12 @@ def extract_metadata(
 OVERRIDABLE = ("source", "part") + FIELDS + ("duplicate_of",)
 
 
-def _read_csv_text(path: Path) -> str:
-    """Return metadata.csv decoded as UTF-8 (with or without BOM) or else GB18030."""
-    from jianghua.read_text import decode_analyst_text
-
-    return decode_analyst_text(Path(path).read_bytes())
-
-
 def _read_table(path: Path) -> tuple[pd.DataFrame | None, str]:
     """Return (metadata.csv as a table of strings, "") or (None, why it cannot be used)."""
     import io
 
     try:
-        text = _read_csv_text(path)
+        text = read_analyst_text(path)
     except UnicodeDecodeError as exc:
         return None, f"not UTF-8 or GB18030 text (bad byte at {exc.start}): nothing applied"
     if not text.strip():

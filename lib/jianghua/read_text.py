@@ -15,6 +15,12 @@ def decode_analyst_text(raw: bytes) -> str:
         return raw.decode("gb18030")
 
 
+def read_analyst_text(path) -> str:
+    """Return the text of an analyst's own file (see decode_analyst_text)."""
+    with open(path, "rb") as handle:
+        return decode_analyst_text(handle.read())
+
+
 BOMS = [  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from jianghua import config
 from jianghua.memo import memoized
+from jianghua.read_text import read_analyst_text
 
 NUMERALS = "一二三四五六七八九十"
 BOUNDARY = r"(?:^|(?<=[\n。；;：:！？!?，,]))"
@@ -42,7 +43,7 @@ def load_directives(path=None) -> dict:
             f"{path}: no such directive file (to count single words pass a list: ['要求'])"
         )
     words = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(read_analyst_text(path).splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue

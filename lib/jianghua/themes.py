@@ -17,6 +17,7 @@ import yaml
 
 from jianghua import config
 from jianghua.memo import memoized, memoized_by_speech
+from jianghua.read_text import read_analyst_text
 from jianghua.structure import top_sections
 from jianghua.tokens import token_codes, tokens
 
@@ -72,7 +73,7 @@ def load_themes(path=None) -> dict:
 def _read_theme_file(path: Path) -> dict:
     """Return {"mode", "themes"} parsed from one YAML theme file, or raise ThemeFileError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_analyst_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeFileError(f"{path}: cannot read the theme file ({exc})") from exc
     if not text.strip():
