@@ -1,4 +1,4 @@
-"""Tests for jianghua.compare: groups, keyness, similarity, text reuse and profiles."""
+"""Tests for compare, similar and text_reuse: groups, keyness, similarity, reuse, profiles."""
 
 import math
 import warnings
@@ -6,21 +6,18 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from jianghua import compare, config
+from jianghua import compare, config, similar, text_reuse
 from jianghua.compare import (
-    cluster_order,
     comparison_terms,
     formulation_profiles,
     groups,
     keyness,
     keyness_stats,
-    load_stop_passages,
-    nearest_neighbours,
-    reuse,
-    similarity,
     theme_profiles,
 )
 from jianghua.corpus import Corpus
+from jianghua.similar import cluster_order, nearest_neighbours, similarity
+from jianghua.text_reuse import load_stop_passages, reuse
 
 FIXTURES = config.TESTS_DIR / "fixtures" / "compare"
 SEED_002 = config.CORPUS_DIR / "002_2b1bf25027684282.txt"
@@ -191,7 +188,7 @@ def test_similarity_matches_tfidf_by_hand(three_texts):
 
 def test_nearest_neighbours_blocks_agree(three_texts):
     nn = nearest_neighbours(three_texts, k=2, stopwords=None)
-    assert nn.columns.tolist() == compare.NEIGHBOUR_COLUMNS
+    assert nn.columns.tolist() == similar.NEIGHBOUR_COLUMNS
     first = nn[nn["rank"] == 1].set_index("speech_id")["neighbour"].to_dict()
     assert first == {"x": "y", "y": "x", "z": "x"}  # z ties at 0: corpus order decides
     small = nearest_neighbours(three_texts, k=2, stopwords=None, block_cells=3)
@@ -205,7 +202,7 @@ def test_nearest_neighbours_blocks_agree(three_texts):
 
 
 def test_similarity_refuses_large_dense(three_texts, monkeypatch):
-    monkeypatch.setattr(compare, "DENSE_LIMIT", 2)
+    monkeypatch.setattr(similar, "DENSE_LIMIT", 2)
     with pytest.raises(ValueError, match="nearest_neighbours"):
         similarity(three_texts, stopwords=None)
     assert similarity(three_texts, stopwords=None, dense=True).shape == (3, 3)
@@ -256,7 +253,7 @@ def _planted():
 def test_reuse_finds_planted_near_copy_with_spans():
     corpus, off, at = _planted()
     found = reuse(corpus)
-    assert found.passages.columns.tolist() == compare.PASSAGE_COLUMNS
+    assert found.passages.columns.tolist() == text_reuse.PASSAGE_COLUMNS
     assert len(found.passages) == 1
     p = found.passages.iloc[0]
     assert (p.speech_a, p.start_a, p.end_a) == ("src", off, off + 600)
@@ -477,7 +474,7 @@ def test_nearest_rows_equal_a_full_sort_ties_in_row_order(side, dense_bytes):
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     x = (sparse.diags(1 / np.where(norms > 0, norms, 1)) @ x).tocsr()
     k = 4
-    cols, cos = compare._nearest(x, k, side, dense_bytes)
+    cols, cos = similar._nearest(x, k, side, dense_bytes)
     full = (x @ x.T).toarray().astype(np.float32 if dense_bytes else np.float64)
     np.fill_diagonal(full, -np.inf)
     for row in range(x.shape[0]):

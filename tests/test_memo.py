@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-from jianghua import compare, config, frequency, memo, themes
+from jianghua import compare, config, frequency, memo, text_reuse, themes
 from jianghua.corpus import Corpus
 
 
@@ -46,7 +46,7 @@ def entries(folder) -> list:
 
 
 def test_decorated_functions_keep_name_doc_and_signature():
-    for func in (frequency.term_frequencies, themes.theme_scores, compare.reuse):
+    for func in (frequency.term_frequencies, themes.theme_scores, text_reuse.reuse):
         assert func.__name__ == func.__wrapped__.__name__
         assert func.__doc__ == func.__wrapped__.__doc__ and func.__doc__.startswith("Return")
         assert inspect.signature(func) == inspect.signature(func.__wrapped__)
@@ -79,20 +79,20 @@ def test_cached_equals_uncached_term_frequencies(seed_corpus, cache, monkeypatch
 
 
 def test_cached_equals_uncached_reuse(seed_corpus, cache, monkeypatch):
-    calls = spy(monkeypatch, compare, "_canonical")
-    compare.reuse(seed_corpus, min_chars=30)
+    calls = spy(monkeypatch, text_reuse, "_canonical")
+    text_reuse.reuse(seed_corpus, min_chars=30)
     n = len(calls)
-    cached = compare.reuse(seed_corpus, min_chars=30)
+    cached = text_reuse.reuse(seed_corpus, min_chars=30)
     assert len(calls) == n  # no text was looked at again
     monkeypatch.setenv(memo.DISABLE_ENV, "1")
-    fresh = compare.reuse(seed_corpus, min_chars=30)
+    fresh = text_reuse.reuse(seed_corpus, min_chars=30)
     assert len(fresh.passages) > 0
     pdt.assert_frame_equal(cached.passages, fresh.passages)
     pdt.assert_frame_equal(cached.pairs, fresh.pairs)
     assert cached.pairs.attrs == fresh.pairs.attrs and cached.texts == fresh.texts
     pdt.assert_frame_equal(cached.context(0), fresh.context(0))
     # the entry holds the tables, not a second copy of every text
-    (entry,) = (cache / "jianghua.compare.reuse").glob("[!p]*.pkl")
+    (entry,) = (cache / "jianghua.text_reuse.reuse").glob("[!p]*.pkl")
     assert memo._read_entry(entry)["result"].texts == {}
     assert entry.stat().st_size < sum(len(t.encode()) for t in fresh.texts.values()) / 2
 
@@ -292,22 +292,22 @@ def test_reuse_after_an_added_speech_aligns_only_pairs_with_it(seed_corpus, cach
     planted = next(iter(texts.values()))[200:900]  # a passage of the first speech, copied
     base = Corpus.from_texts(texts)
     extended = Corpus.from_texts({**texts, "planted": "会议指出，" + planted + "会议要求。"})
-    aligned, original = [], compare._pair_passages
+    aligned, original = [], text_reuse._pair_passages
 
     def recording(docs, da, db, *args):
         aligned.append((da, db))
         return original(docs, da, db, *args)
 
-    monkeypatch.setattr(compare, "_pair_passages", recording)
-    compare.reuse(base)
+    monkeypatch.setattr(text_reuse, "_pair_passages", recording)
+    text_reuse.reuse(base)
     before = len(aligned)
     assert before >= 1  # the seed corpus' own reuse (003's parts)
-    found = compare.reuse(extended)
+    found = text_reuse.reuse(extended)
     new = aligned[before:]
     assert new and all(len(texts) in pair for pair in new)  # only pairs with the new speech
     assert "planted" in set(found.pairs["speech_a"]) | set(found.pairs["speech_b"])
     monkeypatch.setenv(memo.DISABLE_ENV, "1")
-    fresh = compare.reuse(extended)
+    fresh = text_reuse.reuse(extended)
     pdt.assert_frame_equal(found.pairs, fresh.pairs)
     pdt.assert_frame_equal(found.passages, fresh.passages)
 

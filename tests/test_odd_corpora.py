@@ -12,9 +12,10 @@ import pytest
 from jianghua import config, load_corpus, plots, run, steps
 from jianghua.compare import comparison_terms, keyness, theme_profiles
 from jianghua.corpus import Corpus
+from jianghua.segment import read_userdict
 from jianghua.steps import NotEnoughData
 from jianghua.themes import ThemeWarning, resolve_themes, theme_flow
-from jianghua.tokens import read_stopwords, read_userdict
+from jianghua.tokens import read_stopwords
 from jianghua.topics import topic_model
 
 SEED = config.CORPUS_DIR / "000_08fcc9c379b76566.txt"

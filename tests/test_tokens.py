@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-from jianghua import config
+from jianghua import config, segment, token_cache
 from jianghua.corpus import Corpus
 
 # the module: the package attribute jianghua.tokens is the tokens() function
@@ -34,8 +34,8 @@ def _tokens_of(frame, speech_id):
 
 
 def test_rjieba_and_jieba_agree_on_the_whole_seed_corpus(seed_corpus):
-    fast = tk.segmenter(engine="rjieba")
-    reference = tk.Segmenter("jieba", fast.dictionary)
+    fast = segment.segmenter(engine="rjieba")
+    reference = segment.Segmenter("jieba", fast.dictionary)
     texts = seed_corpus.speeches["text"].tolist()
     # the raw files too: their URLs, dates and page furniture exercise the Latin-run fixes
     texts += [p.read_text(encoding="utf-8") for p in sorted(config.CORPUS_DIR.glob("*.txt"))]
@@ -45,10 +45,10 @@ def test_rjieba_and_jieba_agree_on_the_whole_seed_corpus(seed_corpus):
 
 
 def test_latin_runs_split_like_jieba():
-    fast = tk.segmenter(engine="rjieba")
+    fast = segment.segmenter(engine="rjieba")
     text = "访问www.bsmz.net/757149.html，COVID-19和a_b于2015-03-30增长2.9%"
     pieces = fast.cut(text)
-    assert pieces == tk.Segmenter("jieba", fast.dictionary).cut(text)
+    assert pieces == segment.Segmenter("jieba", fast.dictionary).cut(text)
     assert ["COVID", "-", "19"] == pieces[pieces.index("COVID") : pieces.index("COVID") + 3]
     assert "2.9%" in pieces
 
@@ -62,10 +62,10 @@ def test_latin_runs_split_like_jieba():
     ],
 )
 def test_latin_edge_cases_cut_like_jieba(text):
-    fast = tk.segmenter(engine="rjieba")
-    reference = tk.Segmenter("jieba", fast.dictionary)
+    fast = segment.segmenter(engine="rjieba")
+    reference = segment.Segmenter("jieba", fast.dictionary)
     assert fast.cut(text) == reference.cut(text)
-    assert fast.words(text)[1] == tk.word_tokens(text, reference.cut(text))[1]
+    assert fast.words(text)[1] == segment.word_tokens(text, reference.cut(text))[1]
     starts, words, codes = fast.coded(text)
     assert [words[c] for c in codes] == fast.words(text)[1]
     assert starts.tolist() == fast.words(text)[0].tolist()
@@ -73,9 +73,9 @@ def test_latin_edge_cases_cut_like_jieba(text):
 
 
 def test_auto_engine_is_rjieba_and_unknown_engine_is_refused():
-    assert tk.segmenter().engine == "rjieba"
+    assert segment.segmenter().engine == "rjieba"
     with pytest.raises(ValueError, match="engine must be one of"):
-        tk.segmenter(engine="pkuseg")
+        segment.segmenter(engine="pkuseg")
 
 
 # ---------------------------------------------------------------- what a token is
@@ -112,7 +112,7 @@ def test_starts_point_into_the_text(seed_corpus, cache):
 
 
 def test_read_userdict_tolerates_bom_crlf_and_missing_frequency():
-    rows = tk.read_userdict(FIXTURES / "userdict_analyst.txt")
+    rows = segment.read_userdict(FIXTURES / "userdict_analyst.txt")
     assert rows == [("富民强区", 800, "nz"), ("东港率先", None, None), ("大干09", 300, None)]
 
 
@@ -129,7 +129,7 @@ def test_frequency_zero_lines_are_reported_not_applied(tmp_path):
     path = tmp_path / "userdict.txt"
     path.write_text("执行力 0\n抓落实 100 v\n", encoding="utf-8")
     with pytest.warns(UserWarning, match="frequency 0"):
-        rows = tk.read_userdict(path)
+        rows = segment.read_userdict(path)
     assert rows == [("抓落实", 100, "v")]
 
 
@@ -218,11 +218,11 @@ def test_damaged_or_half_written_entries_are_not_trusted(cache):
 
 @pytest.mark.parametrize("engine", ["rjieba", "jieba"])
 def test_all_cores_give_the_same_tokens_as_one_core(seed_corpus, monkeypatch, engine):
-    seg = tk.segmenter(engine=engine)
+    seg = segment.segmenter(engine=engine)
     texts = seed_corpus.speeches["text"].tolist()
-    monkeypatch.setattr(tk, "POOL_MIN_CHARS", 0)
-    pooled = tk.segment_texts(seg, texts, workers=2)
-    single = tk.segment_texts(seg, texts, workers=1)
+    monkeypatch.setattr(segment, "POOL_MIN_CHARS", 0)
+    pooled = segment.segment_texts(seg, texts, workers=2)
+    single = segment.segment_texts(seg, texts, workers=1)
     assert [t for _, t in pooled] == [t for _, t in single]
     assert [s.tolist() for s, _ in pooled] == [s.tolist() for s, _ in single]
     # the coded path (word codes, as tokens() keeps them) against the word filter on pieces
@@ -233,7 +233,7 @@ def test_words_jieba_can_never_match_are_reported(tmp_path):
     path = tmp_path / "userdict.txt"
     path.write_text("放管服·改革 500\n冲刺30强 800 nz\n", encoding="utf-8")
     with pytest.warns(UserWarning, match="放管服·改革"):
-        dictionary = tk.load_dictionary([path])
+        dictionary = segment.load_dictionary([path])
     assert [e[0] for e in dictionary.entries] == ["冲刺30强"]
 
 
@@ -266,7 +266,7 @@ def _many_texts(n):
 @pytest.fixture
 def bundled(cache, monkeypatch):
     """The token cache with a bundle from three distinct texts (not 200), to stay quick."""
-    monkeypatch.setattr(tk, "BUNDLE_MIN_TEXTS", 3)
+    monkeypatch.setattr(token_cache, "BUNDLE_MIN_TEXTS", 3)
     return cache
 
 

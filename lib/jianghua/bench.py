@@ -7,7 +7,6 @@ scale:   the whole pipeline on a synthetic corpus (jianghua.scale).
 
 import argparse
 import contextlib
-import importlib
 import os
 import sys
 import tempfile
@@ -53,10 +52,10 @@ def _best_of(func, repeat):
 
 def compare_engines(texts, workers=None, repeat=3) -> dict:
     """Return the best wall and CPU seconds of jieba and of the library engine, and identity."""
-    tk = importlib.import_module("jianghua.tokens")  # the module, not the tokens() function
+    from jianghua.segment import Segmenter, segment_coded, segmenter, word_tokens
 
-    library = tk.segmenter(engine="auto")
-    reference = tk.Segmenter("jieba", library.dictionary)
+    library = segmenter(engine="auto")
+    reference = Segmenter("jieba", library.dictionary)
     reference.cut("预热")  # load both dictionaries outside the timed runs
     library.cut("预热")
     wall, cpu = {}, {}
@@ -65,8 +64,8 @@ def compare_engines(texts, workers=None, repeat=3) -> dict:
         "jieba": lambda: [reference.cut(t) for t in texts],
         "cut": lambda: [library.cut(t) for t in texts],
         # word tokens as tokens() makes them: int32 codes into the words (see segment_coded)
-        "words": lambda: list(tk.segment_coded(library, texts, 1)),
-        "all cores": lambda: list(tk.segment_coded(library, texts, workers)),
+        "words": lambda: list(segment_coded(library, texts, 1)),
+        "all cores": lambda: list(segment_coded(library, texts, workers)),
     }
     results = {}
     for _ in range(repeat):
@@ -77,7 +76,7 @@ def compare_engines(texts, workers=None, repeat=3) -> dict:
             cpu[name] = min(cpu.get(name, cpu_seconds), cpu_seconds)
     plain = results["jieba"]
     expected, wall["filter"], _ = _best_of(
-        lambda: [tk.word_tokens(t, p) for t, p in zip(texts, plain, strict=True)], repeat
+        lambda: [word_tokens(t, p) for t, p in zip(texts, plain, strict=True)], repeat
     )
     return {
         "engine": library.engine,
@@ -115,9 +114,9 @@ def _environment(**values):
 
 def cache_timings(texts) -> dict:
     """Return seconds of term_frequencies with a cold and a warm cache (in a temp folder)."""
-    tk = importlib.import_module("jianghua.tokens")  # the module, not the tokens() function
     from jianghua.corpus import Corpus
     from jianghua.frequency import term_frequencies
+    from jianghua.tokens import clear_memory
 
     ids = {f"bench-{i:05d}": t for i, t in enumerate(texts)}
 
@@ -128,16 +127,16 @@ def cache_timings(texts) -> dict:
     timings = {}
     with tempfile.TemporaryDirectory(prefix="jianghua-bench-") as tmp:
         try:
-            tk.clear_memory()
+            clear_memory()
             timings["cold (nothing cached)"] = timed(JIANGHUA_CACHE=tmp)
-            tk.clear_memory()  # a restarted notebook: only the disk caches are left
+            clear_memory()  # a restarted notebook: only the disk caches are left
             no_results = {"JIANGHUA_CACHE": tmp, memo.DISABLE_ENV: "1"}
             timings["warm, token cache on disk (result cache off)"] = timed(**no_results)
-            tk.clear_memory()
+            clear_memory()
             timings["warm, result cache on disk"] = timed(JIANGHUA_CACHE=tmp)
             timings["warm, same session"] = timed(JIANGHUA_CACHE=tmp)
         finally:
-            tk.clear_memory()
+            clear_memory()
     return timings
 
 

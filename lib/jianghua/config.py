@@ -25,3 +25,9 @@ def figures_dir(path=None) -> Path:
 def corpus_dir(path=None) -> Path:
     """Return the corpus folder: the argument, else JIANGHUA_CORPUS, else the default."""
     return Path(path or os.environ.get("JIANGHUA_CORPUS", CORPUS_DIR))
+
+
+def analyst_folder(corpus_root=None) -> Path:
+    """Return the folder holding the analyst's files: the corpus folder (or a file's folder)."""
+    folder = corpus_dir(corpus_root)
+    return folder.parent if folder.is_file() else folder

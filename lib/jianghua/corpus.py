@@ -177,8 +177,9 @@ def _nothing_read(corpus: Corpus, root: Path, n_files: int) -> list[dict]:
 
 def _analyst_file_problems(folder: Path) -> list[dict]:
     """Return a problem row for each warning or error met reading the analyst's word files."""
+    from jianghua.segment import read_userdict
     from jianghua.themes import ThemeFileError, load_themes
-    from jianghua.tokens import analyst_stopword_files, read_stopwords, read_userdict
+    from jianghua.tokens import analyst_stopword_files, read_stopwords
 
     checks = [(p, read_stopwords) for p in analyst_stopword_files(folder)]
     checks += [
@@ -293,10 +294,10 @@ class DocumentCache:
 
     def put(self, key: str, found: tuple) -> None:
         """Write an entry atomically; a cache that cannot be written only costs speed."""
-        from jianghua.tokens import _atomic_write
+        from jianghua.cache_files import atomic_write
 
         try:
-            _atomic_write(self.path(key), _encode_entry(found))
+            atomic_write(self.path(key), _encode_entry(found))
         except OSError as err:
             if not self.failed:  # say it once, not once per file
                 warnings.warn(f"corpus cache not written under {self.root}: {err}", stacklevel=2)
@@ -561,8 +562,8 @@ def _assemble(speeches, sections, removed, problems, root) -> Corpus:
 
 def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     """Fill speeches.duplicate_of with the id of the speech each copy is contained in."""
+    from jianghua.cache_files import atomic_write, text_hash
     from jianghua.duplicates import find_duplicates
-    from jianghua.tokens import _atomic_write, text_hash
 
     texts = dict(zip(speeches["speech_id"], speeches["text"], strict=True))
     digests = {speech_id: text_hash(text) for speech_id, text in texts.items()}
@@ -579,7 +580,7 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
         found = find_duplicates(texts, prints=_kept_prints(texts, digests) if cache else None)
         if path is not None:
             try:
-                _atomic_write(path, _encode_entry(found))
+                atomic_write(path, _encode_entry(found))
             except OSError as err:
                 warnings.warn(f"corpus cache not written: {err}", stacklevel=3)
     speeches["duplicate_of"] = _with_na(speeches["speech_id"].map(found))
@@ -587,8 +588,8 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
 
 def _kept_prints(texts: dict, digests: dict) -> dict:
     """Return {id: text_prints} of the texts, computing only texts not seen by the last run."""
+    from jianghua.cache_files import atomic_write
     from jianghua.duplicates import text_prints
-    from jianghua.tokens import _atomic_write
 
     # adding one speech to ten thousand must not fingerprint the other ten thousand again
     key = _duplicates_settings().hexdigest()
@@ -602,7 +603,7 @@ def _kept_prints(texts: dict, digests: dict) -> dict:
     now = {d: kept[d] if d in kept else text_prints(texts[i]) for i, d in digests.items()}
     if now.keys() != kept.keys():
         try:
-            _atomic_write(path, _encode_entry(now))  # only the current texts: no growth
+            atomic_write(path, _encode_entry(now))  # only the current texts: no growth
         except OSError as err:
             warnings.warn(f"corpus cache not written: {err}", stacklevel=4)
     return {speech_id: now[d] for speech_id, d in digests.items()}

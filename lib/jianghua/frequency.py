@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from jianghua.memo import memoized
-from jianghua.tokens import load_stopwords, membership, segmenter, token_counts, tokens
+from jianghua.segment import segmenter
+from jianghua.tokens import load_stopwords, membership, token_counts, tokens
 
 FREQUENCY_COLUMNS = ["term", "count", "per_10k", "doc_freq", "rank"]
 KWIC_COLUMNS = ["speech_id", "start", "left", "match", "right"]

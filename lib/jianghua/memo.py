@@ -111,19 +111,13 @@ def settings_fingerprint(corpus, func=None) -> str:
     source = inspect.getsourcefile(func) if func is not None else None
     if source and Path(source).resolve().parent != config.PACKAGE_DIR:
         files.append((Path(source).name, Path(source)))
-    folder = _analyst_folder(getattr(corpus, "root", None))
+    folder = config.analyst_folder(getattr(corpus, "root", None))
     for pattern in ANALYST_FILES if folder.is_dir() else ():
         files += [(f"corpus/{p.name}", p) for p in sorted(folder.glob(pattern))]
     # names, not full paths: a project moved to another folder keeps its cached results
     for name, path in files:
         digest.update(f"\x1d{name}\x1e{_file_digest(path)}".encode())
     return digest.hexdigest()
-
-
-def _analyst_folder(corpus_root) -> Path:
-    """Return the folder holding the analyst's files, as tokens and themes find it."""
-    folder = config.corpus_dir(corpus_root)
-    return folder.parent if folder.is_file() else folder
 
 
 @lru_cache(maxsize=1)

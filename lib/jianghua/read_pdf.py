@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from contextlib import contextmanager
 
-from jianghua.read_text import CJK_RE, ReadError, _plausible
+from jianghua.read_text import CJK_RE, ReadError, plausible_chinese
 
 # The PDF header may follow a little junk (a BOM, a mail or HTTP header left by a download).
 HEADER_WINDOW = 1024
@@ -192,5 +192,5 @@ def _garbled(text: str) -> bool:
     # glyph numbers read as characters: controls and Latin-1 for small fonts, rare hanzi for big
     # (a text without Chinese, French say, is left to the "no Chinese text" check)
     return junk > MAX_JUNK_SHARE * len(sample) or (
-        len(CJK_RE.findall(sample)) >= MIN_CJK_CHARS and not _plausible("".join(wide))
+        len(CJK_RE.findall(sample)) >= MIN_CJK_CHARS and not plausible_chinese("".join(wide))
     )

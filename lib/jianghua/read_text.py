@@ -97,7 +97,7 @@ MAX_LOST_SHARE = 4  # at most one character in this many lost in a round trip
 def _undo_mojibake(text: str) -> tuple[str, list[str]]:
     """Return (text, notes): Chinese garbled by a wrong decoding and re-saving, put right."""
     sample = text[:SAMPLE]
-    if sample.isascii() or _plausible(sample):
+    if sample.isascii() or plausible_chinese(sample):
         return text, []
     has_cjk = CJK_RE.search(sample) is not None
     for wrong, originals in MOJIBAKE:
@@ -110,7 +110,10 @@ def _undo_mojibake(text: str) -> tuple[str, list[str]]:
             fixed = data.decode(original, errors="replace")
             lost = fixed.count("\ufffd")
             common = _common_cjk(fixed[:SAMPLE])
-            if _plausible(fixed[:SAMPLE].replace("\ufffd", "")) and lost * MAX_LOST_SHARE < common:
+            if (
+                plausible_chinese(fixed[:SAMPLE].replace("\ufffd", ""))
+                and lost * MAX_LOST_SHARE < common
+            ):
                 name = {"latin-1": "Latin-1", "gbk": "GBK"}[wrong]
                 note = MOJIBAKE_NOTE.format(name)
                 return fixed, [note + (f"; {lost} characters lost (U+FFFD)" if lost else "")]
@@ -171,7 +174,7 @@ def _decode_mixed(data: bytes) -> tuple[str, str, list[str]] | None:
             except UnicodeDecodeError:
                 continue
             # GBK bytes that happen to be valid UTF-8 read as odd symbols, not Chinese
-            if _plausible(line):
+            if plausible_chinese(line):
                 lines.append(line)
                 counts[encoding] += 1
                 break
@@ -323,7 +326,7 @@ def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError) -> tuple[str, st
         # trust charset-normalizer when it had enough bytes to judge.
         sample = text[:SAMPLE]
         trusted = encoding == guess and len(data) >= GUESS_MIN_BYTES
-        key = (_plausible(sample), _common_cjk(sample), trusted, -rank)
+        key = (plausible_chinese(sample), _common_cjk(sample), trusted, -rank)
         if best_key is None or key > best_key:
             best, best_key = (text, encoding), key
     if (best is None or not best_key[0]) and _looks_western(data[:SAMPLE]):
@@ -344,7 +347,7 @@ def _repair_legacy(data: bytes, candidates: list[str]) -> tuple[str, str, list[s
     best, best_key = None, None
     for rank, encoding in enumerate(candidates):
         repaired = _repair(data, encoding)
-        if repaired is None or not _plausible(repaired[0][:SAMPLE]):
+        if repaired is None or not plausible_chinese(repaired[0][:SAMPLE]):
             continue
         text, notes = repaired
         key = (-text.count("\ufffd"), _common_cjk(text[:SAMPLE]), -rank)
@@ -353,7 +356,7 @@ def _repair_legacy(data: bytes, candidates: list[str]) -> tuple[str, str, list[s
     return best
 
 
-def _plausible(text: str) -> bool:
+def plausible_chinese(text: str) -> bool:
     """Return True when most non-ASCII characters are everyday Chinese or CJK punctuation."""
     # judge each distinct character once: a 64k sample holds a few thousand of them
     wide = usual = 0

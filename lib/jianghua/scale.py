@@ -156,8 +156,9 @@ def run_stages(timer: Timer, data: Path) -> None:
 
 def _analyses():
     """Return the pipeline's analysis stages after loading and tokens: (name, function, note)."""
-    from jianghua.compare import nearest_neighbours, reuse
     from jianghua.frequency import term_frequencies
+    from jianghua.similar import nearest_neighbours
+    from jianghua.text_reuse import reuse
     from jianghua.themes import theme_scores
 
     return [
@@ -171,8 +172,8 @@ def _analyses():
 def cold_run(timer: Timer, data: Path) -> None:
     """Time each stage of the pipeline on an empty cache, and check the planted copies."""
     # Imported from their modules: `jianghua.tokens` is the module once it has been imported.
-    from jianghua.compare import tfidf_matrix
     from jianghua.corpus import load_corpus
+    from jianghua.similar import tfidf_matrix
     from jianghua.tokens import tokens
 
     corpus = timer.run("load_corpus", lambda: load_corpus(data))

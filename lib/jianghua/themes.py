@@ -418,7 +418,7 @@ def _section_units(sid: str, text: str, starts: list) -> list:
     return rows
 
 
-def _assign_units(df: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+def assign_units(df: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """Return the rows of df (speech_id, start, ...) that fall in a unit, with its unit_id."""
     if units["unit_id"].equals(units["speech_id"]):  # whole speeches: nothing to look up
         return df[df["speech_id"].isin(units["speech_id"])].assign(unit_id=df["speech_id"])
@@ -452,7 +452,7 @@ def theme_hits(corpus, unit="speech", themes=None) -> pd.DataFrame:
 
 def _hits(corpus, units: pd.DataFrame, themes: dict, tok: pd.DataFrame) -> pd.DataFrame:
     """Return theme_hits() for given units, checked themes and tokens."""
-    matches = _assign_units(_matches(corpus, themes, tok), units)
+    matches = assign_units(_matches(corpus, themes, tok), units)
     hits = matches.groupby(["unit_id", "speech_id", "theme", "term"], sort=False).size()
     hits = hits.rename("hits").reset_index()
     order = {u: n for n, u in enumerate(units["unit_id"])}
@@ -473,7 +473,7 @@ def theme_scores(corpus, unit="speech", themes=None) -> pd.DataFrame:
     if unit == "speech":  # counted already: no need to look 16 million rows up again
         n_tokens = pd.Series(token_codes(corpus)[0], index=corpus.speeches["speech_id"])
     else:
-        n_tokens = _assign_units(tok[["speech_id", "start"]], units).groupby("unit_id").size()
+        n_tokens = assign_units(tok[["speech_id", "start"]], units).groupby("unit_id").size()
     hits = _hits(corpus, units, themes, tok).groupby(["unit_id", "theme"])["hits"].sum()
     grid = units.merge(pd.DataFrame({"theme": list(themes)}), how="cross")
     grid = grid.merge(hits.reset_index(), on=["unit_id", "theme"], how="left")

@@ -46,14 +46,14 @@ def _documents(corpus, unit="paragraph", stopwords="default", min_chars=2, min_d
     """Return the unit documents (stopwords and short tokens removed) and their term counts."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from jianghua.themes import _assign_units, corpus_folder, text_units
+    from jianghua.themes import assign_units, corpus_folder, text_units
     from jianghua.tokens import load_stopwords, tokens
 
     stop = load_stopwords(stopwords, corpus_root=corpus_folder(corpus))
     tok = tokens(corpus)
     tok = tok[(tok["token"].str.len() >= min_chars) & ~tok["token"].isin(stop)]
     units = text_units(corpus, unit)
-    tok = _assign_units(tok[["speech_id", "start", "token"]], units)
+    tok = assign_units(tok[["speech_id", "start", "token"]], units)
     grouped = tok.groupby("unit_id", sort=False)["token"].apply(list)
     units = units[units["unit_id"].isin(grouped.index)].reset_index(drop=True)
     docs = [grouped[u] for u in units["unit_id"]]
