@@ -481,3 +481,17 @@ def test_nearest_rows_equal_a_full_sort_ties_in_row_order(side, dense_bytes):
         expected = sorted(range(x.shape[0]), key=lambda c, r=row: (-full[r, c], c))[:k]
         assert cols[row].tolist() == expected, row
         assert np.allclose(cos[row], full[row, expected], atol=1e-6)
+
+
+def test_pick_group_defaults_to_the_group_with_most_text_and_the_latest_year(seed_corpus):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sizes = compare.groups(seed_corpus, "level").attrs["sizes"]
+    # 市 (the 003 compilation of four 市长 speeches) holds more text than 区, 县 or 地区
+    assert compare.pick_group(seed_corpus, "level") == "市" == max(sizes, key=sizes.get)
+    assert compare.pick_group(seed_corpus, "level", "县") == "县"
+    years = seed_corpus.speeches.assign(y=compare.speech_years(seed_corpus.speeches)).y
+    assert compare.pick_group(seed_corpus, "year") == years.dropna().max() == 2009
+    empty = Corpus(seed_corpus.speeches.iloc[:0], seed_corpus.sections.iloc[:0])
+    with pytest.raises(compare.NotEnoughData, match="no group"):
+        compare.pick_group(empty, "level")

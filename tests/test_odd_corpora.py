@@ -379,8 +379,8 @@ def test_main_job_on_one_speaker_skips_the_comparisons_and_says_why(tmp_path):
     skipped = problems[problems.severity == "skipped"]
     assert set(skipped.source) == {"03_comparison.ipynb"}
     assert set(skipped.message) >= {
-        "keyness: level = 区 vs the rest: comparison needs at least two groups: every speech "
-        "has level 区",
+        "keyness by level: one group vs the rest: comparison needs at least two groups: every "
+        "speech has level 区",
         "comparison word cloud by level: comparison needs at least two groups: only one level: 区",
         "theme profiles by level: comparison needs at least two groups: only one, 区",
     }

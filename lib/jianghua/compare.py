@@ -65,6 +65,21 @@ def groups(corpus, by, min_chars=2000, duplicates=False) -> pd.Series:
     return out
 
 
+def pick_group(corpus, by, target=None, min_chars=2000):
+    """Return target, or by default the group with the most text (for "year": the latest)."""
+    if target is not None:
+        return target
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the analysis that follows warns about the groups
+        sizes = groups(corpus, by, min_chars).attrs["sizes"]
+    if not sizes:
+        raise NotEnoughData(f"no speech has a {by!r}: there is no group to compare")
+    if by == "year":
+        return max(sizes)
+    # most text first; among equals the first name, so the choice never depends on load order
+    return min(sizes, key=lambda g: (-sizes[g], str(g)))
+
+
 def speech_years(speeches: pd.DataFrame) -> pd.Series:
     """Return each speech's year (Int64): its date's, else one written in its title."""
     from jianghua.metadata import find_year
