@@ -764,9 +764,13 @@ BAD_INPUTS = [
     (
         "old.docx",
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512),
-        "corrupt .docx: it is an old .doc or password-protected Word file; save it as .docx",
+        "corrupt Word file: the compound file is damaged or cut short",
     ),
-    ("speech.doc", b"\xd0\xcf\x11\xe0", "unsupported file type .doc: save it as .docx"),
+    (
+        "speech.doc",
+        b"\xd0\xcf\x11\xe0",
+        "corrupt Word file: the compound file is damaged or cut short",
+    ),
     ("speech.pdf", b"%PDF-1.4\n", "corrupt PDF: the file is cut short (no end-of-file marker)"),
     ("speech.caj", b"CAJ", "unsupported file type .caj: copy its text into a .txt file"),
     ("speech.xyz", b"abc", "unsupported file type .xyz"),

@@ -1,4 +1,4 @@
-"""Read speech files of every real-world kind (.txt in any Chinese encoding, .html, .docx, .pdf)."""
+"""Read speech files of every real-world kind (.txt in any Chinese encoding, .html, Word, .pdf)."""
 
 import codecs
 import errno
@@ -8,6 +8,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jianghua.read_doc import OLE_MAGIC, read_doc
 from jianghua.read_pdf import HEADER_WINDOW, read_pdf
 from jianghua.read_text import CJK_RE, SAMPLE, ReadError, decode_text
 from jianghua.read_web import read_html, read_mhtml
@@ -16,20 +17,21 @@ from jianghua.read_word import read_docx
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 DOCX_SUFFIXES = {".docx"}
+DOC_SUFFIXES = {".doc", ".wps"}  # Word 97-2003; Kingsoft WPS writes the same format
 MHTML_SUFFIXES = {".mht", ".mhtml"}
 PDF_SUFFIXES = {".pdf"}
 # Files whose bytes decide how they are read: Word and browsers save one format under
-# another's name (a .docx as .doc, a web page or web archive as .doc or .html), and sites
-# serve a web page or plain text under a .pdf link.
+# another's name (a .docx as .doc and a .doc as .docx, a web page or web archive as .doc or
+# .html), and sites serve a web page or plain text under a .pdf link.
 SNIFFED_SUFFIXES = {
-    ".doc",
-    ".wps",
+    *DOC_SUFFIXES,
     *DOCX_SUFFIXES,
     *HTML_SUFFIXES,
     *MHTML_SUFFIXES,
     *PDF_SUFFIXES,
 }
 FORMAT_NAMES = {
+    "doc": "a Word 97-2003 .doc file",
     "docx": "a Word .docx file",
     "html": "a web page",
     "mhtml": "an MHTML web archive",
@@ -38,8 +40,6 @@ FORMAT_NAMES = {
 }
 # Hints for formats people commonly drop into a corpus folder.
 UNSUPPORTED_HINTS = {
-    ".doc": "save it as .docx",
-    ".wps": "save it as .docx",
     ".rtf": "save it as .docx",
     ".odt": "save it as .docx",
     ".caj": "copy its text into a .txt file",
@@ -71,7 +71,7 @@ class Document:
 
 
 def read_document(path) -> Document:
-    """Return the Document read from a .txt/.text/.md, .html/.htm, .mht/.mhtml, .docx or .pdf."""
+    """Return the Document read from a text, web page, Word (.docx/.doc/.wps) or PDF file."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
@@ -93,14 +93,18 @@ def read_document(path) -> Document:
 def _read_by_content(data: bytes, suffix: str) -> Document:
     """Return the Document of a Word, web or PDF file, read by what its bytes are."""
     expected = _SUFFIX_FORMATS.get(suffix)
-    found = _sniff_format(data) or expected
-    if found == "pdf" and expected == "pdf" and not _is_pdf(data) and _is_text(data):
-        found = "txt"  # a .pdf link that served the page's text
+    sniffed = _sniff_format(data)
+    found = sniffed or expected
+    if sniffed is None and expected in ("pdf", "doc") and _is_text(data):
+        found = "txt"  # a .pdf or .doc link that served the page's text
     if found is None:
         raise _unsupported(suffix)
     notes = (
         [] if found == expected else [f"the {suffix} file is {FORMAT_NAMES[found]}: read as one"]
     )
+    if found == "doc":
+        text, more = read_doc(data)
+        return Document(text, "utf-16-le", "doc", notes + more)
     if found == "docx":
         text, more = read_docx(data)
         return Document(text, "utf-8", "docx", notes + more)
@@ -118,6 +122,7 @@ def _read_by_content(data: bytes, suffix: str) -> Document:
 
 
 _SUFFIX_FORMATS = {
+    **dict.fromkeys(DOC_SUFFIXES, "doc"),
     **dict.fromkeys(DOCX_SUFFIXES, "docx"),
     **dict.fromkeys(HTML_SUFFIXES, "html"),
     **dict.fromkeys(MHTML_SUFFIXES, "mhtml"),
@@ -150,9 +155,11 @@ def _is_html_text(text: str) -> bool:
 
 
 def _sniff_format(data: bytes) -> str | None:
-    """Return 'pdf', 'docx', 'mhtml' or 'html' when the bytes are plainly one, else None."""
+    """Return 'pdf', 'doc', 'docx', 'mhtml' or 'html' when the bytes are plainly one, else None."""
     if _is_pdf(data):
         return "pdf"
+    if data.startswith(OLE_MAGIC):
+        return "doc"  # or another OLE file: read_doc says which
     if data.startswith(b"PK\x03\x04"):
         return "docx"
     head = data[:4096].removeprefix(codecs.BOM_UTF8)

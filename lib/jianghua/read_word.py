@@ -11,8 +11,9 @@ from jianghua.read_text import ReadError
 def read_docx(data: bytes) -> tuple[str, list[str]]:
     """Return (paragraphs and table rows of a .docx, one per line in document order; notes)."""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
+        # read_document sends these to read_doc, which reads a .doc and names other kinds
         raise ReadError(
-            "corrupt .docx: it is an old .doc or password-protected Word file; save it as .docx"
+            "not a .docx: an OLE compound file (a Word 97-2003 .doc or a password-protected file)"
         )
     if not data:
         raise ReadError("empty file")

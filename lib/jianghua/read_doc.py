@@ -1,0 +1,310 @@
+"""Read Word 97-2003 .doc files (and WPS .wps files, the same format) by their piece table.
+
+The layout follows [MS-DOC]: the File Information Block (FIB) at the start of the WordDocument
+stream says which table stream holds the piece table (Clx) and how long the main text is; each
+piece is a run of characters stored as UTF-16 or as 8-bit cp1252. The paragraph properties
+(PAPX) say which paragraph marks end a table cell or a table row.
+"""
+
+import io
+import struct
+from dataclasses import dataclass
+
+from jianghua.read_text import ReadError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+WORD_IDENT = 0xA5EC
+WORD6_IDENT = 0xA5DC  # Word 6.0; Word 95 files carry Word 97's mark with an older nFib
+MIN_WORD97_NFIB = 106  # Word 6.0 wrote 101, Word 95 104; Word 97 and later 193 or more
+LOCKED_REASON = "password-protected Word file: it needs a password to open; save a copy without it"
+OLD_REASON = "Word 6.0/95 format: save it as .docx"
+CUT_REASON = "corrupt Word file: the compound file is damaged or cut short"
+# Streams that say which program wrote an OLE file that has no WordDocument stream.
+OTHER_OLE = {
+    "workbook": "an Excel workbook (.xls)",
+    "book": "an Excel 5.0/95 workbook (.xls)",
+    "powerpoint document": "a PowerPoint presentation (.ppt)",
+    "visiodocument": "a Visio drawing",
+    "contents": "a Works or Publisher document",
+}
+ENCRYPTED_OOXML = {"encryptedpackage", "encryptioninfo"}  # a password-protected .docx/.xlsx
+COMPRESSED = 0x40000000  # bit 30 of a piece's fc: 8-bit text at half the offset
+# Paragraph-property sprms: in a table cell, and "this mark ends a table row" (fTtp).
+SPRM_IN_TABLE, SPRM_TTP, SPRM_INNER_TTP = 0x2416, 0x2417, 0x244C
+SPRM_TABLE_DEFINITION = 0xD608  # its operand length is two bytes, not one
+SPRM_OPERAND_BYTES = {0: 1, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2, 7: 3}  # by spra; 6 is variable
+FKP_BYTES = 512
+CELL_MARK, PARAGRAPH_MARK = "\x07", "\r"
+FIELD_BEGIN, FIELD_SEPARATOR, FIELD_END = "\x13", "\x14", "\x15"
+LINE_BREAKS = {"\x0b", "\x0c", "\x0e"}  # line, page or section, column break
+SHOWN_CONTROLS = {"\t": "\t", "\x1e": "-"}  # tab, non-breaking hyphen; other controls are anchors
+# cp1252 where Latin-1 differs (0x80-0x9f); the five bytes cp1252 leaves undefined stay Latin-1.
+CP1252_HIGH = {
+    b: bytes([b]).decode("cp1252") for b in range(0x80, 0xA0) if b not in b"\x81\x8d\x8f\x90\x9d"
+}
+
+
+@dataclass
+class _Fib:
+    """What the File Information Block says about where the main text is."""
+
+    table: str
+    ccp_text: int
+    ccp_boxes: int
+    clx: tuple[int, int]
+    papx: tuple[int, int]
+    footnotes: int
+    endnotes: int
+
+
+def read_doc(data: bytes) -> tuple[str, list[str]]:
+    """Return (paragraphs and table rows of a .doc, one per line in document order; notes)."""
+    word, table = _streams(data)
+    fib = _fib(word)
+    try:
+        pieces = _pieces(_clx(table, fib))
+        chars = _main_chars(word, pieces, fib.ccp_text)
+        marks = _paragraph_marks(word, table, fib)
+    except (struct.error, IndexError, ValueError) as err:
+        raise ReadError("corrupt Word file: its text tables are damaged") from err
+    text = "\n".join(line for line in _lines(chars, marks) if line.strip())
+    if not text.strip():
+        raise ReadError("empty Word file: no text in the document body")
+    return text, _notes(fib)
+
+
+def _streams(data: bytes) -> tuple[bytes, bytes]:
+    """Return the WordDocument and table streams of an OLE file, or say what the file is."""
+    if data.startswith(b"{\\rtf"):
+        raise ReadError("RTF file under a Word name: open it and save it as .docx")
+    if data[:4] == OLE_MAGIC[:4] and len(data) < len(OLE_MAGIC):
+        raise ReadError(CUT_REASON)
+    if not data.startswith(OLE_MAGIC):
+        raise ReadError(
+            "not a Word 97-2003 file (no OLE compound-file header): open it and save it as .docx"
+        )
+    import olefile  # imported here: only needed for .doc files
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            names = {"/".join(entry).lower() for entry in ole.listdir()}
+            if "worddocument" not in names:
+                raise ReadError(_not_word(names, data))
+            word = ole.openstream("WordDocument").read()
+            table_name = _fib_table_name(word)
+            if table_name.lower() not in names:
+                raise ReadError(f"corrupt Word file: no {table_name} stream")
+            return word, ole.openstream(table_name).read()
+    except ReadError:
+        raise
+    except Exception as err:  # olefile raises OSError and others for damaged files
+        raise ReadError(CUT_REASON) from err
+
+
+def _not_word(names: set[str], data: bytes) -> str:
+    """Return the reason an OLE file without a WordDocument stream is not read."""
+    if names & ENCRYPTED_OOXML:
+        return LOCKED_REASON
+    for stream, kind in OTHER_OLE.items():
+        if stream in names:
+            return f"not a Word file: it is {kind}"
+    # a file cut short loses the end of its directory, where the streams are listed; whole
+    # files are whole sectors long (512 or 4096 bytes, as the header says; the header is one)
+    sector = 1 << struct.unpack_from("<H", data, 30)[0]
+    if len(data) % sector:
+        return CUT_REASON
+    return "not a Word file: an OLE compound file without a WordDocument stream"
+
+
+def _fib_table_name(word: bytes) -> str:
+    """Return the name of the table stream, after checking the Word version and password."""
+    if len(word) < 32:
+        raise ReadError("corrupt Word file: the WordDocument stream is cut short")
+    ident, nfib = struct.unpack_from("<HH", word, 0)
+    if ident == WORD6_IDENT or (ident == WORD_IDENT and nfib < MIN_WORD97_NFIB):
+        raise ReadError(OLD_REASON)
+    if ident != WORD_IDENT:
+        raise ReadError("corrupt Word file: the WordDocument stream has no Word header")
+    flags = struct.unpack_from("<H", word, 10)[0]
+    if flags & 0x0100:  # fEncrypted (with fObfuscated: XOR; without: RC4)
+        raise ReadError(LOCKED_REASON)
+    return "1Table" if flags & 0x0200 else "0Table"  # fWhichTblStm
+
+
+def _fib(word: bytes) -> _Fib:
+    """Return the FIB's table stream name, text lengths and table locations."""
+    table = _fib_table_name(word)
+    try:
+        csw = struct.unpack_from("<H", word, 32)[0]
+        lw = 32 + 2 + 2 * csw + 2  # FibRgLw97 follows FibRgW97 and its count
+        cslw = struct.unpack_from("<H", word, lw - 2)[0]
+        ccp = struct.unpack_from("<12i", word, lw)
+        fc_lcb = lw + 4 * cslw + 2  # FibRgFcLcb97 follows FibRgLw97 and its count
+
+        def pair(index: int) -> tuple[int, int]:
+            return struct.unpack_from("<II", word, fc_lcb + 8 * index)
+
+        fib = _Fib(table, ccp[3], ccp[9], pair(33), pair(13), pair(2)[1], pair(46)[1])
+    except struct.error as err:
+        raise ReadError("corrupt Word file: the File Information Block is cut short") from err
+    # PlcfFndRef and PlcfEndRef: n+1 character positions and n two-byte entries
+    fib.footnotes = max(0, (fib.footnotes - 4) // 6)
+    fib.endnotes = max(0, (fib.endnotes - 4) // 6)
+    return fib
+
+
+def _clx(table: bytes, fib: _Fib) -> bytes:
+    """Return the PlcPcd of the piece table, skipping the Clx's property entries (Prc)."""
+    fc, lcb = fib.clx
+    clx = table[fc : fc + lcb]
+    if lcb == 0 or len(clx) < lcb:
+        raise ReadError("corrupt Word file: the piece table is missing or cut short")
+    at = 0
+    while clx[at] == 0x01:  # Prc: clxt, a two-byte size, then property modifiers
+        at += 3 + struct.unpack_from("<h", clx, at + 1)[0]
+    if clx[at] != 0x02:  # Pcdt
+        raise ReadError("corrupt Word file: the piece table is damaged")
+    size = struct.unpack_from("<I", clx, at + 1)[0]
+    return clx[at + 5 : at + 5 + size]
+
+
+def _pieces(plc: bytes) -> list[tuple[int, int, int]]:
+    """Return (first character, last character + 1, fc) of each piece, in text order."""
+    count = (len(plc) - 4) // 12  # n+1 character positions, then n 8-byte piece descriptors
+    if count < 1:
+        raise ReadError("corrupt Word file: the piece table is empty")
+    cps = struct.unpack_from(f"<{count + 1}I", plc, 0)
+    return [
+        (cps[n], cps[n + 1], struct.unpack_from("<I", plc, 4 * (count + 1) + 8 * n + 2)[0])
+        for n in range(count)
+    ]
+
+
+def _main_chars(word: bytes, pieces, ccp_text: int) -> list[tuple[str, int]]:
+    """Return each character of the main document with the file offset just after it."""
+    chars = []
+    for start, end, fc in pieces:
+        end = min(end, ccp_text)
+        if start >= end:
+            continue
+        if fc & COMPRESSED:
+            at, width = (fc & ~COMPRESSED) // 2, 1
+            raw = word[at : at + end - start]
+            text = raw.decode("latin-1").translate(CP1252_HIGH)
+        else:
+            at, width = fc, 2
+            raw = word[at : at + 2 * (end - start)]
+            # a lone surrogate becomes U+FFFD, which normalize counts in a note
+            text = raw.decode("utf-16-le", "replace")
+        if len(raw) < width * (end - start):
+            raise ReadError(
+                "corrupt Word file: the text runs past the end of the file (cut short?)"
+            )
+        chars.extend((ch, at + width * (k + 1)) for k, ch in enumerate(text))
+    return chars
+
+
+def _paragraph_marks(word: bytes, table: bytes, fib: _Fib) -> dict[int, tuple[bool, bool]]:
+    """Return {file offset after a paragraph mark: (in a table, ends a table row)}."""
+    fc, lcb = fib.papx
+    plc = table[fc : fc + lcb]
+    count = (len(plc) - 4) // 8  # n+1 file offsets, then n FKP page numbers
+    marks = {}
+    for n in range(max(count, 0)):
+        page = struct.unpack_from("<I", plc, 4 * (count + 1) + 4 * n)[0] & 0x3FFFFF
+        fkp = word[page * FKP_BYTES : (page + 1) * FKP_BYTES]
+        if len(fkp) < FKP_BYTES:
+            raise ReadError("corrupt Word file: paragraph properties run past the end of the file")
+        runs = fkp[-1]
+        ends = struct.unpack_from(f"<{runs + 1}I", fkp, 0)
+        for k in range(runs):
+            offset = 2 * fkp[4 * (runs + 1) + 13 * k]
+            marks[ends[k + 1]] = _table_flags(fkp, offset) if offset else (False, False)
+    return marks
+
+
+def _table_flags(fkp: bytes, offset: int) -> tuple[bool, bool]:
+    """Return (in a table, ends a table row) from one paragraph's properties in an FKP."""
+    size = 2 * fkp[offset] - 1
+    start = offset + 1
+    if size < 0:  # a zero count byte: the real (even) size is in the next byte
+        size, start = 2 * fkp[offset + 1], offset + 2
+    grpprl = fkp[start + 2 : start + size]  # after the two-byte style index
+    sprms = {}
+    at = 0
+    while at + 2 < len(grpprl):
+        sprm = struct.unpack_from("<H", grpprl, at)[0]
+        at += 2
+        width = SPRM_OPERAND_BYTES.get(sprm >> 13)
+        if width is None:  # variable length: a size byte (two for a table definition)
+            if sprm == SPRM_TABLE_DEFINITION:
+                width = 1 + struct.unpack_from("<H", grpprl, at)[0]
+            else:
+                width = 1 + grpprl[at]
+        sprms[sprm] = grpprl[at] if at < len(grpprl) else 0
+        at += width
+    row_end = bool(sprms.get(SPRM_TTP) or sprms.get(SPRM_INNER_TTP))
+    return bool(sprms.get(SPRM_IN_TABLE)), row_end
+
+
+def _lines(chars: list[tuple[str, int]], marks: dict) -> list[str]:
+    """Return the lines Word shows: paragraphs, and table rows with their cells tab-separated."""
+    lines, cells, cell, line = [], [], [], []
+    previous = ""
+    for ch, end in _shown(chars):
+        in_table, row_end = marks.get(end, (False, None))
+        if ch == CELL_MARK:
+            if row_end is None:  # no properties for this mark: a row ends in two marks
+                row_end = previous == CELL_MARK
+            if row_end:
+                lines.append("\t".join(c for c in cells if c))
+                cells = []
+            else:
+                cell.append("".join(line))
+                cells.append(" ".join(p.strip() for p in cell if p.strip()).replace("\n", " "))
+                cell = []
+            line = []
+        elif ch == PARAGRAPH_MARK:
+            (cell if in_table else lines).append("".join(line))
+            line = []
+        elif ch in LINE_BREAKS:
+            line.append("\n")
+        else:
+            line.append(ch)
+        previous = ch
+    lines.append("".join(line))
+    return lines
+
+
+def _shown(chars: list[tuple[str, int]]):
+    """Yield the characters Word shows: field results without field codes, no anchors."""
+    fields = []  # for each open field: True once its result has begun
+    for ch, end in chars:
+        if ch == FIELD_BEGIN:
+            fields.append(False)
+        elif ch == FIELD_SEPARATOR:
+            if fields:
+                fields[-1] = True
+        elif ch == FIELD_END:
+            if fields:
+                fields.pop()
+        elif all(fields) and (ch >= " " or ch in SHOWN_CONTROLS or _is_break(ch)):
+            yield SHOWN_CONTROLS.get(ch, ch), end
+
+
+def _is_break(ch: str) -> bool:
+    """Return True for the controls that end a paragraph, a cell or a line."""
+    return ch in (CELL_MARK, PARAGRAPH_MARK) or ch in LINE_BREAKS
+
+
+def _notes(fib: _Fib) -> list[str]:
+    """Return reading notes for the footnotes, endnotes and text boxes, which are not read."""
+    counts = [
+        f"{n} {kind}{'s' if n > 1 else ''}"
+        for kind, n in (("footnote", fib.footnotes), ("endnote", fib.endnotes))
+        if n
+    ]
+    notes = [" and ".join(counts) + " not read"] if counts else []
+    if fib.ccp_boxes:
+        notes.append("text boxes not read")
+    return notes
