@@ -3,6 +3,7 @@
 import calendar
 import functools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -690,10 +691,8 @@ def _place_counts(text: str, level: str | None, rules: Rules) -> dict:
     import rjieba  # loaded only when places are counted
 
     shorts, fulls = _place_candidates(level, rules)
-    counts = {}
-    for token in rjieba.cut(text):
-        if token in shorts and token not in rules.ambiguous:
-            counts[token] = counts.get(token, 0) + 1
+    found = Counter(rjieba.cut(text))
+    counts = {t: found[t] for t in found.keys() & shorts.keys() if t not in rules.ambiguous}
     # full names (渝水区) end in a suffix character: look back from each one, longest first
     for m in _SUFFIX_CHAR.finditer(text):
         end = m.end()
