@@ -729,3 +729,13 @@ def test_many_speeches_similarity_and_reuse_stay_readable(many):
     pairs = pd.DataFrame(rows, columns=["speech_a", "speech_b", "shared_chars", "pct_a", "pct_b"])
     ax = plots.plot_reuse_heatmap(pairs)
     assert len(ax.get_yticklabels()) == 40 and f"40/{len(ids)}" in ax.get_title()
+
+
+def test_many_speeches_facets_stop_at_max_panels(many):
+    counts = _counts(many)
+    freq = _freq(counts, sum(map(len, many.values())), by="speech_id")
+    axes = plots.plot_top_terms_by(freq, by="speech_id", n=3)
+    assert len(axes) == plots.MAX_SPEECHES and _fits(axes[0].figure)
+    assert axes[0].get_title() == sorted(many)[0]
+    assert f"the first 40 of {len(many)} (speech_id)" in axes[0].figure.get_suptitle()
+    assert len(plots.plot_top_terms_by(freq, by="speech_id", n=3, max_panels=4)) == 4

@@ -612,10 +612,13 @@ def plot_top_terms(freq, n=20, value="count", ax=None):
     return ax
 
 
-def plot_top_terms_by(freq, by, n=10, value="count", axes=None, ncols=3):
+def plot_top_terms_by(freq, by, n=10, value="count", axes=None, ncols=3, max_panels=None):
     """Return the array of Axes: one panel of top-n terms per group of column `by`."""
     _require(freq, [by, "term", value], "frequency")
     groups = sorted(freq[by].dropna().unique(), key=str)
+    limit = MAX_SPEECHES if max_panels is None else max_panels
+    left_out = len(groups) - limit
+    groups = groups[:limit]
     # A common scale only makes sense for normalised rates; raw counts differ by group size.
     panels = _facets(len(groups), axes, ncols=ncols, size=(3.2, 0.25 * n + 1.2))
     for ax, group in zip(panels, groups, strict=True):
@@ -626,6 +629,10 @@ def plot_top_terms_by(freq, by, n=10, value="count", axes=None, ncols=3):
         hi = max(a.get_xlim()[1] for a in panels)
         for ax in panels:
             ax.set_xlim(0, hi)
+    if left_out > 0:
+        panels[0].figure.suptitle(
+            f"the first {limit} of {limit + left_out} ({by}); max_panels= shows more"
+        )
     return panels
 
 
