@@ -211,32 +211,10 @@ def _cut(line: str, start: int, end: int) -> str:
     return left + right
 
 
-_SCOPED_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
-
-
-@lru_cache(maxsize=32)
-def _joined(patterns: tuple) -> re.Pattern | None:
-    """Return one regex matching wherever any of the patterns does; None if they cannot join."""
-    # most lines hold no clutter: one search per line instead of one per pattern and line
-    parts = []
-    for pattern in patterns:
-        source = pattern.regex.pattern
-        if re.search(r"\\[1-9]|\(\?P=", source):
-            return None  # a backreference would point at another pattern's group once joined
-        flags = "".join(c for flag, c in _SCOPED_FLAGS if pattern.regex.flags & flag)
-        parts.append(f"(?{flags}:{source})" if flags else f"(?:{source})")
-    try:
-        return re.compile("|".join(parts)) if parts else None
-    except re.error:  # e.g. the same group name in two patterns, or a global (?i) flag
-        return None
-
-
 def _remove_inline(lines, patterns, removed):
     """Cut inline clutter (watermarks, share widgets, inline urls) out of each line."""
-    # a line no pattern matches is never cut, so no later pattern can match it either
-    joined = _joined(tuple(patterns))
     for i, line in enumerate(lines):
-        if line is None or (joined is not None and not joined.search(line)):
+        if line is None:
             continue
         for pattern in patterns:
             found = [m for m in pattern.regex.finditer(line) if m.end() > m.start()]
@@ -250,11 +228,8 @@ def _remove_inline(lines, patterns, removed):
 
 def _remove_lines(lines, patterns, removed, any_length=False):
     """Drop short lines that a line pattern matches (first matching pattern names the kind)."""
-    joined = _joined(tuple(patterns))
     for i, line in enumerate(lines):
         if line is None or not (any_length or _short(line)):
-            continue
-        if joined is not None and not joined.search(line):
             continue
         for pattern in patterns:
             if pattern.regex.search(line):
