@@ -774,6 +774,16 @@ BAD_INPUTS = [
     ("speech.pdf", b"%PDF-1.4\n", "corrupt PDF: the file is cut short (no end-of-file marker)"),
     ("speech.caj", b"CAJ", "unsupported file type .caj: copy its text into a .txt file"),
     ("speech.xyz", b"abc", "unsupported file type .xyz"),
+    (
+        "speeches.zip",
+        b"PK\x03\x04" + bytes(26),
+        "unsupported file type .zip: unpack it into the corpus folder",
+    ),
+    (
+        "scan.JPG",
+        b"\xff\xd8\xff\xe0",
+        "unsupported file type .jpg: a picture of the text: OCR it into a .txt file",
+    ),
 ]
 
 

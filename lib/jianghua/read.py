@@ -43,6 +43,14 @@ UNSUPPORTED_HINTS = {
     ".rtf": "save it as .docx",
     ".odt": "save it as .docx",
     ".caj": "copy its text into a .txt file",
+    ".kdh": "copy its text into a .txt file",
+    ".nh": "copy its text into a .txt file",
+    ".ofd": "save it as .pdf with a text layer",
+    **dict.fromkeys((".zip", ".rar", ".7z", ".tar", ".gz"), "unpack it into the corpus folder"),
+    **dict.fromkeys(
+        (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"),
+        "a picture of the text: OCR it into a .txt file",
+    ),
 }
 # Analyst-owned settings and tables that live beside the speeches, never speeches themselves.
 CONFIG_NAMES = {
