@@ -775,9 +775,9 @@ BAD_INPUTS = [
     ("speech.caj", b"CAJ", "unsupported file type .caj: copy its text into a .txt file"),
     ("speech.xyz", b"abc", "unsupported file type .xyz"),
     (
-        "speeches.zip",
-        b"PK\x03\x04" + bytes(26),
-        "unsupported file type .zip: unpack it into the corpus folder",
+        "speeches.rar",
+        b"Rar!\x1a\x07\x00",
+        "unsupported file type .rar: unpack it into the corpus folder",
     ),
     (
         "scan.JPG",

@@ -45,6 +45,7 @@ _EXPORTS = {
 _MODULES = {
     "config",
     "read",
+    "read_archive",
     "normalize",
     "clean",
     "split",

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from jianghua import config
+from jianghua.read_archive import ARCHIVE_SUFFIXES
 
 SPEECH_COLUMNS = [
     "speech_id",
@@ -441,16 +442,47 @@ def _read_one(item: tuple, setup: dict, store) -> tuple:
 
     file, source, stem, key = item
     try:
-        document = read.read_document(file)
+        if Path(file).suffix.lower() in ARCHIVE_SUFFIXES:
+            found = _read_archive(read.read_bytes(file), source, stem, setup)
+        else:
+            found = _rows_of(read.read_document(file), source, stem, setup)
     except read.ReadError as err:
         found = ([], [], [], [_problem(source, "error", str(err))])
-    else:
-        found = tuple(_load_document(document.text, source, stem, setup))
-        # how the file was read (bytes replaced, a .doc that is really .docx) comes first
-        found[3][:0] = [_problem(source, "warning", note) for note in document.notes]
     if store is not None and key is not None:
         store.put(key, found)
     return found
+
+
+def _rows_of(document, source: str, stem: str, setup: dict) -> tuple:
+    """Return the rows of one read Document, its reading notes first among the problems."""
+    found = tuple(_load_document(document.text, source, stem, setup))
+    # how the file was read (bytes replaced, a .doc that is really .docx) comes first
+    found[3][:0] = [_problem(source, "warning", note) for note in document.notes]
+    return found
+
+
+def _read_archive(data: bytes, source: str, stem: str, setup: dict) -> tuple:
+    """Return the rows of every speech file inside a .zip, each member read like a file."""
+    from jianghua import read
+    from jianghua.read_archive import zip_members
+
+    members = zip_members(data, skip=read.skipped_name)
+    stems = _id_stems([m.name for m in members])
+    rows = ([], [], [], [])
+    for member in members:
+        name = f"{source}/{member.name}"
+        try:
+            if member.error:
+                raise read.ReadError(member.error)
+            document = read.document_from_bytes(member.data, Path(member.name).suffix.lower())
+            found = _rows_of(document, name, f"{stem}/{stems[member.name]}", setup)
+        except read.ReadError as err:
+            found = ([], [], [], [_problem(name, "error", str(err))])
+        for table, more in zip(rows, found, strict=True):
+            table.extend(more)
+    if not rows[0] and not rows[3]:
+        rows[3].append(_problem(source, "error", "no speech files inside the .zip"))
+    return rows
 
 
 def _load_document(text: str, source: str, stem: str, setup: dict) -> tuple:

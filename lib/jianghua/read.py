@@ -46,7 +46,7 @@ UNSUPPORTED_HINTS = {
     ".kdh": "copy its text into a .txt file",
     ".nh": "copy its text into a .txt file",
     ".ofd": "save it as .pdf with a text layer",
-    **dict.fromkeys((".zip", ".rar", ".7z", ".tar", ".gz"), "unpack it into the corpus folder"),
+    **dict.fromkeys((".rar", ".7z", ".tar", ".gz"), "unpack it into the corpus folder"),
     **dict.fromkeys(
         (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"),
         "a picture of the text: OCR it into a .txt file",
@@ -82,8 +82,14 @@ def read_document(path) -> Document:
     """Return the Document read from a text, web page, Word (.docx/.doc/.wps) or PDF file."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES | SNIFFED_SUFFIXES:
+        raise _unsupported(suffix)  # before reading: a video in the folder is never loaded
+    return document_from_bytes(read_bytes(path), suffix)
+
+
+def document_from_bytes(data: bytes, suffix: str) -> Document:
+    """Return the Document of a file's bytes, read as its suffix (and its content) says."""
     if suffix in TEXT_SUFFIXES:
-        data = _read_bytes(path)
         text, encoding, notes = decode_text(data)
         doc = Document(text, encoding, "txt", notes)
         if _is_html_text(text):
@@ -91,7 +97,7 @@ def read_document(path) -> Document:
             text, encoding, notes = read_html(data)
             doc = Document(text, encoding, "html", [TXT_HTML_NOTE.format(suffix), *notes])
     elif suffix in SNIFFED_SUFFIXES:
-        doc = _read_by_content(_read_bytes(path), suffix)
+        doc = _read_by_content(data, suffix)
     else:
         raise _unsupported(suffix)
     _check_chinese(doc.text)
@@ -199,7 +205,7 @@ def _unsupported(suffix: str) -> ReadError:
     return ReadError(f"unsupported file type {name}" + (f": {hint}" if hint else ""))
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     """Return the file's bytes, turning OS failures into ReadError reasons."""
     try:
         return path.read_bytes()
@@ -299,7 +305,7 @@ def _walk(folder: Path, root: Path, ancestors: set, found: list, problems: list)
         return
     for entry in entries:
         path = Path(entry.path)
-        if _skipped(entry.name):
+        if skipped_name(entry.name):
             continue
         try:
             is_dir = entry.is_dir(follow_symlinks=True)
@@ -334,7 +340,7 @@ def _walk(folder: Path, root: Path, ancestors: set, found: list, problems: list)
             )
 
 
-def _skipped(name: str) -> bool:
+def skipped_name(name: str) -> bool:
     """Return True for hidden files and analyst config files that are not speeches."""
     lower = name.lower()
     return (
