@@ -495,3 +495,18 @@ def test_pick_group_defaults_to_the_group_with_most_text_and_the_latest_year(see
     empty = Corpus(seed_corpus.speeches.iloc[:0], seed_corpus.sections.iloc[:0])
     with pytest.raises(compare.NotEnoughData, match="no group"):
         compare.pick_group(empty, "level")
+
+
+def test_covered_by_counts_each_character_of_overlapping_spans_once():
+    rng = np.random.default_rng(7)
+    group = rng.integers(0, 6, 300)
+    start = rng.integers(0, 500, 300)
+    end = start + rng.integers(1, 60, 300)
+    expected = [
+        len({c for g, s, e in zip(group, start, end, strict=True) if g == k for c in range(s, e)})
+        for k in range(6)
+    ]
+    assert text_reuse._covered_by(group, start, end).tolist() == expected
+    assert text_reuse._covered_by(
+        np.array([0, 0]), np.array([5, 0]), np.array([9, 10])
+    ).tolist() == [10]

@@ -542,32 +542,30 @@ def _passage(chain, a, b, offs_a, offs_b, min_chars, max_shift) -> dict | None:
     }
 
 
-def _covered(spans) -> int:
-    """Return how many characters a set of [start, end) spans covers."""
-    total, reach = 0, -1
-    for s, e in sorted(spans):
-        if e > reach:
-            total += e - max(s, reach)
-            reach = e
-    return total
+def _covered_by(group: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Return, per group number, how many characters its [start, end) spans cover together."""
+    order = np.lexsort((end, start, group))
+    g, s, e = group[order], start[order], end[order]
+    # the span before reaches as far as the longest end so far in its group
+    reach = pd.Series(e).groupby(g).cummax().to_numpy()
+    before = np.r_[-1, reach[:-1]]
+    before[np.r_[True, g[1:] != g[:-1]]] = -1
+    gain = np.clip(e - np.maximum(s, before), 0, None)
+    return np.bincount(g, weights=gain, minlength=int(group.max()) + 1).astype(np.int64)
 
 
 def _pairs(passages, text_of) -> pd.DataFrame:
     """Return speech_a, speech_b, shared_chars, pct_a, pct_b from the passages."""
-    rows = []
-    for (sa, sb), grp in passages.groupby(["speech_a", "speech_b"], sort=False):
-        ca = _covered(zip(grp["start_a"], grp["end_a"], strict=True))
-        cb = _covered(zip(grp["start_b"], grp["end_b"], strict=True))
-        rows.append(
-            {
-                "speech_a": sa,
-                "speech_b": sb,
-                "shared_chars": ca,
-                "pct_a": ca / max(len(text_of[sa]), 1),
-                "pct_b": cb / max(len(text_of[sb]), 1),
-            }
-        )
-    pairs = pd.DataFrame(rows, columns=PAIR_COLUMNS)
+    if passages.empty:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    # one vectorised pass, not a Python loop over thousands of speech pairs
+    group, keys = pd.MultiIndex.from_frame(passages[["speech_a", "speech_b"]]).factorize()
+    ca = _covered_by(group, passages["start_a"].to_numpy(), passages["end_a"].to_numpy())
+    cb = _covered_by(group, passages["start_b"].to_numpy(), passages["end_b"].to_numpy())
+    sa, sb = keys.get_level_values(0), keys.get_level_values(1)
+    pairs = pd.DataFrame({"speech_a": sa, "speech_b": sb, "shared_chars": ca})
+    pairs["pct_a"] = ca / np.maximum([len(text_of[x]) for x in sa], 1)
+    pairs["pct_b"] = cb / np.maximum([len(text_of[x]) for x in sb], 1)
     return pairs.sort_values(
         ["shared_chars", "speech_a", "speech_b"], ascending=[False, True, True], kind="mergesort"
     ).reset_index(drop=True)
