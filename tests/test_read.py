@@ -632,9 +632,28 @@ def test_docx_automatic_heading_numbers_are_shown(tmp_path):
     [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (35, "三十五"), (105, "一百零五")],
 )
 def test_word_chinese_counting(number, chinese):
-    from jianghua.read_word import _chinese_number
+    from jianghua.read_word import chinese_number
 
-    assert _chinese_number(number) == chinese
+    assert chinese_number(number) == chinese
+
+
+@pytest.mark.parametrize(
+    ("number_format", "numbers"),
+    [
+        ("upperRoman", ["I", "IV", "IX", "XIV", "MCMXCIX"]),
+        ("lowerRoman", ["i", "iv", "ix", "xiv", "mcmxcix"]),
+        ("decimalZero", ["01", "04", "09", "14", "1999"]),
+        ("decimalFullWidth", ["１", "４", "９", "１４", "１９９９"]),
+        ("decimalEnclosedParen", ["⑴", "⑷", "⑼", "⒁", "1999"]),
+        ("decimalEnclosedFullstop", ["⒈", "⒋", "⒐", "⒕", "1999"]),
+        ("decimalEnclosedCircle", ["①", "④", "⑨", "⑭", "1999"]),
+    ],
+)
+def test_word_number_formats(number_format, numbers):
+    from jianghua.read_word import NUMBER_FORMATS
+
+    shown = [NUMBER_FORMATS[number_format](n) for n in (1, 4, 9, 14, 1999)]
+    assert shown == numbers
 
 
 def test_docx_footnotes_are_counted_in_a_note(tmp_path):

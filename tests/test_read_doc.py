@@ -280,3 +280,187 @@ def test_damaged_bytes_give_a_reason_never_a_crash():
             outcomes[str(err)] += 1
     # damage in the text reads; damage in the tables gives one of several reasons
     assert outcomes["read"] > 100 and len(outcomes) > 5
+
+
+# ---------------------------------------------------------------- automatic list numbers
+
+LISTS = FIXTURES / "lists.doc"
+HEADINGS = FIXTURES / "headings.doc"
+
+
+def test_doc_list_numbers_are_rebuilt_as_word_shows_them():
+    doc = read_document(LISTS)
+    assert doc.text.split("\n") == SRC.LISTS_LINES
+    assert doc.notes == []
+    # the numbers are not in the text Word stores: they come from the list tables
+    stored = _stream(LISTS.read_bytes(), "WordDocument")
+    assert "总体要求".encode("utf-16-le") in stored and "一、".encode("utf-16-le") not in stored
+
+
+def test_doc_list_levels_nest_and_restart():
+    lines = read_document(LISTS).text.split("\n")
+    after = {line: lines[n + 1] for n, line in enumerate(lines[:-1])}
+    # the first level goes on after other lists; a new first-level item restarts the second
+    assert after["3.坚持综合治理"] == "二、重点任务"
+    assert after["二、重点任务"] == "（一）道路交通"
+    # a second decimal list counts from 1 again; the first-level list's second level goes on
+    assert after["（一）道路交通"] == "1.开展隐患排查"
+    assert after["2.严格执法检查"] == "（二）危险化学品"
+    assert after["（二）危险化学品"] == "①摸清底数"
+
+
+def test_doc_headings_numbered_by_their_styles():
+    assert read_doc(HEADINGS.read_bytes()) == ("\n".join(SRC.HEADINGS_LINES), [])
+
+
+def _fkp_pages(word: bytes, table: bytes) -> list[int]:
+    """Return the offsets of the paragraph-property pages (FKPs) in the WordDocument stream."""
+    from jianghua.read_doc import _fib
+
+    fc, lcb = _fib(word).papx
+    count = (lcb - 4) // 8
+    pages = struct.unpack_from(f"<{count}I", table, fc + 4 * (count + 1))
+    return [512 * (page & 0x3FFFFF) for page in pages]
+
+
+def test_doc_heading_numbers_come_from_the_style_sheet(tmp_path):
+    # LibreOffice sets the list on each heading as well as on its style (Heading 1 and 2);
+    # Word often sets it on the style only. Rename the headings' own list and level sprms
+    # (0x460B with list 1, 0x260A) to a sprm nobody reads: the styles still number them.
+    data = HEADINGS.read_bytes()
+    word, table = _stream(data, "WordDocument"), _stream(data, "1Table")
+    renamed = 0
+    for page in _fkp_pages(word, table):
+        fkp = word[page : page + 512]
+        for old, new in ((b"\x0b\x46\x01\x00", b"\xff\x46\x01\x00"), (b"\x0a\x26", b"\xff\x26")):
+            at = fkp.find(old)
+            while at >= 0:
+                data = _patched(tmp_path, data, "WordDocument", page + at, new)
+                renamed += 1
+                at = fkp.find(old, at + 1)
+    assert renamed == 5 + 7  # the five headings' lists; their levels and the chapters'
+    assert read_doc(data) == ("\n".join(SRC.HEADINGS_LINES), [])
+
+
+def test_doc_list_numbers_in_the_corpus_give_sections(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(LISTS, folder / "lists.doc")
+    corpus = load_corpus(folder, cache=False)
+    assert corpus.problems.empty
+    sections = corpus.sections
+    assert list(zip(sections.level, sections.label, sections.heading, strict=True)) == [
+        (1, "一", "总体要求"),
+        (2, "一", "指导思想"),
+        (2, "二", "基本原则"),
+        (3, "1", "坚持安全第一"),
+        (3, "2", "坚持预防为主"),
+        (3, "3", "坚持综合治理"),
+        (1, "二", "重点任务"),
+        (2, "一", "道路交通"),
+        (3, "1", "开展隐患排查"),
+        (3, "2", "严格执法检查"),
+        (2, "二", "危险化学品"),
+        (3, "①", "摸清底数"),
+        (3, "②", "落实责任"),
+    ]
+
+
+def _damaged_lists(tmp_path, data: bytes, part: str) -> bytes:
+    """Return lists.doc with one part of its list tables (PlfLst and the LVLs after it) damaged."""
+    fc_plf_lst = struct.unpack_from("<I", _stream(data, "WordDocument"), 0x2E2)[0]
+    table = _stream(data, "1Table")
+    lists = struct.unpack_from("<h", table, fc_plf_lst)[0]
+    assert lists == 5  # zh, dec, dec-2, circled, and the outline numbering LibreOffice adds
+    level = fc_plf_lst + 2 + 28 * lists  # the LVLs follow the PlfLst's count and its LSTFs
+    number_text = level + 28 + table[level + 24] + table[level + 25]  # after the grpprls
+    at, value = {
+        "list count": (fc_plf_lst, struct.pack("<h", 30000)),  # far past the stream's end
+        "number text": (number_text, b"\xff\xff"),  # longer than the stream
+        "number format": (level + 4, b"\x99"),  # not one read here
+    }[part]
+    return _patched(tmp_path, data, "1Table", at, value)
+
+
+@pytest.mark.parametrize("part", ["list count", "number text"])
+def test_damaged_list_tables_leave_the_text_without_numbers(tmp_path, part):
+    text, notes = read_doc(_damaged_lists(tmp_path, LISTS.read_bytes(), part))
+    assert text.split("\n") == [text for _, text in SRC.LISTS]
+    assert notes == ["list numbers not read: the list tables are damaged"]
+
+
+def test_unknown_number_format_is_shown_in_decimal(tmp_path):
+    text, notes = read_doc(_damaged_lists(tmp_path, LISTS.read_bytes(), "number format"))
+    # the first list's first level: 一、 二、 become 1、 2、; its second level keeps （一）
+    expected = [line.replace("一、", "1、").replace("二、", "2、") for line in SRC.LISTS_LINES]
+    assert (text.split("\n"), notes) == (expected, [])
+    assert "（一）指导思想" in expected
+
+
+def test_damaged_list_file_gives_a_reason_never_a_crash():
+    rng = random.Random(1)
+    data = LISTS.read_bytes()
+    outcomes = Counter()
+    for _ in range(300):
+        damaged = bytearray(data)
+        for _ in range(rng.choice([1, 8, 40])):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        try:  # any other exception (struct.error, IndexError...) fails the test
+            text, notes = read_doc(bytes(damaged))
+            outcomes["numbered" if "一、总体要求" in text else "read"] += 1
+        except ReadError as err:
+            outcomes[str(err)] += 1
+    assert outcomes["numbered"] > 100 and len(outcomes) > 4
+
+
+def test_list_counter_start_at_overrides_and_formats():
+    from jianghua.read_doc import _Level, _ListCounter, _overrides
+
+    def level(start, nfc, text, places=(0,)):
+        return _Level(start, nfc, text, frozenset(places), False, False)
+
+    # made up, not written by Word: list 7 (一、 then 1.1), and a list of the unread
+    # ordinal-text format (0x07) beside bullets (0x17) and an unknown code (0x99)
+    lists = {
+        7: [level(1, 0x25, "\x00、"), level(1, 0, "\x00.\x01", (0, 2))],
+        8: [level(1, 0x07, "\x00."), level(1, 0x17, "\uf0b7"), level(3, 0x99, "(\x02)", (1,))],
+    }
+    # two LFOs of list 7, the second restarting level 1 at 5 (fStartAt); one of list 8
+    plf = struct.pack("<i", 3)
+    for lsid, overridden in ((7, 0), (7, 1), (8, 0)):
+        plf += struct.pack("<i8xB3x", lsid, overridden)
+    plf += struct.pack("<i", 0) * 2 + struct.pack("<iI", 5, 0x10 | 1) + struct.pack("<i", 0)
+    lfos = _overrides(plf, (0, len(plf)))
+    assert lfos == [(7, {}), (7, {1: (5, None)}), (8, {})]
+    counter = _ListCounter(lists, lfos)
+    shown = [counter.number(ilfo, ilvl) for ilfo, ilvl in [(1, 0), (1, 1), (2, 1), (1, 1)]]
+    shown += [counter.number(1, 0), counter.number(2, 1)]
+    # 一.1 as Word shows it: a level's number keeps its format in lower levels (not fLegal)
+    assert shown == ["一、", "一.1 ", "一.5 ", "一.6 ", "二、", "二.1 "]
+    assert [counter.number(3, n) for n in (0, 1, 2, 2)] == ["1.", "", "(3)", "(4)"]
+    assert counter.number(4, 0) is None  # an LFO the file does not have
+
+
+def test_simple_lists_have_one_level():
+    from types import SimpleNamespace
+
+    from jianghua.read_doc import _list_tables
+
+    def lvl(nfc: int, text: str) -> bytes:
+        places = bytes([text.index("\x00") + 1]) + bytes(8)
+        lvlf = struct.pack("<iBB9sB4x4xBBBB", 1, nfc, 0, places, 0, 0, 2, 0, 0)
+        return lvlf + b"\x00\x00" + struct.pack("<H", len(text)) + text.encode("utf-16-le")
+
+    # made up, not written by Word: a simple list (fSimpleList, one LVL), then a 9-level one
+    lstfs = b"".join(
+        struct.pack("<ii18sBB", lsid, 0, bytes(18), simple, 0) for lsid, simple in ((1, 1), (2, 0))
+    )
+    plf_lst = struct.pack("<h", 2) + lstfs + lvl(0x12, "\x00") + lvl(0x25, "\x00、") * 9
+    plf_lfo = struct.pack("<i", 0)
+    fib = SimpleNamespace(lists=(0, 2 + 2 * 28), overrides=(len(plf_lst), 4))
+    lists, lfos = _list_tables(plf_lst + plf_lfo, fib)
+    assert [(lsid, len(levels), levels[0].text) for lsid, levels in lists.items()] == [
+        (1, 1, "\x00"),
+        (2, 9, "\x00、"),
+    ]
+    assert lfos == []

@@ -3,7 +3,9 @@
 The layout follows [MS-DOC]: the File Information Block (FIB) at the start of the WordDocument
 stream says which table stream holds the piece table (Clx) and how long the main text is; each
 piece is a run of characters stored as UTF-16 or as 8-bit cp1252. The paragraph properties
-(PAPX) say which paragraph marks end a table cell or a table row.
+(PAPX) say which paragraph marks end a table cell or a table row, and which paragraphs are in an
+automatically numbered list: their numbers are rebuilt from the list tables (PlfLst, PlfLfo) and
+the paragraph styles (STSH), as Word counts them.
 """
 
 import io
@@ -11,6 +13,7 @@ import struct
 from dataclasses import dataclass
 
 from jianghua.read_text import ReadError
+from jianghua.read_word import NUMBER_FORMATS, spaced_label
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORD_IDENT = 0xA5EC
@@ -32,9 +35,12 @@ COMPRESSED = 0x40000000  # bit 30 of a piece's fc: 8-bit text at half the offset
 # Paragraph-property sprms: in a table cell, and "this mark ends a table row" (fTtp).
 SPRM_IN_TABLE, SPRM_TTP, SPRM_INNER_TTP = 0x2416, 0x2417, 0x244C
 SPRM_TABLE_DEFINITION = 0xD608  # its operand length is two bytes, not one
+SPRM_ILVL, SPRM_ILFO = 0x260A, 0x460B  # a paragraph's list level, and its list (LFO, 1-based)
+MAX_ILFO = 0x07FE  # 0 is no list; 0xF801 and up say "no list", overriding the style's list
 SPRM_OPERAND_BYTES = {0: 1, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2, 7: 3}  # by spra; 6 is variable
 FKP_BYTES = 512
 CELL_MARK, PARAGRAPH_MARK = "\x07", "\r"
+PARAGRAPH_ENDS = frozenset((CELL_MARK, PARAGRAPH_MARK))
 FIELD_BEGIN, FIELD_SEPARATOR, FIELD_END = "\x13", "\x14", "\x15"
 LINE_BREAKS = {"\x0b", "\x0c", "\x0e"}  # line, page or section, column break
 SHOWN_CONTROLS = {"\t": "\t", "\x1e": "-"}  # tab, non-breaking hyphen; other controls are anchors
@@ -42,6 +48,30 @@ SHOWN_CONTROLS = {"\t": "\t", "\x1e": "-"}  # tab, non-breaking hyphen; other co
 CP1252_HIGH = {
     b: bytes([b]).decode("cp1252") for b in range(0x80, 0xA0) if b not in b"\x81\x8d\x8f\x90\x9d"
 }
+# [MS-DOC] MSONFC number formats, by the names .docx gives them (read_word.NUMBER_FORMATS)
+NFC_NAMES = {
+    0x00: "decimal",
+    0x01: "upperRoman",
+    0x02: "lowerRoman",
+    0x03: "upperLetter",
+    0x04: "lowerLetter",
+    0x0E: "decimalFullWidth",
+    0x12: "decimalEnclosedCircle",
+    0x13: "decimalFullWidth2",
+    0x16: "decimalZero",
+    0x1A: "decimalEnclosedFullstop",
+    0x1B: "decimalEnclosedParen",
+    0x1C: "decimalEnclosedCircleChinese",
+    0x1E: "ideographTraditional",
+    0x21: "taiwaneseCounting",
+    0x23: "taiwaneseCountingThousand",  # LibreOffice writes its 一, 二, 三 as this
+    0x25: "chineseCounting",
+    0x27: "chineseCountingThousand",
+}
+UNNUMBERED_NFC = {0x17, 0xFF}  # bullet, none: no number is shown
+LSTF_BYTES, LVLF_BYTES, LFO_BYTES, LFOLVL_BYTES = 28, 28, 16, 8
+MAX_LIST_NUMBER = 10000  # beyond it, Chinese counting and letters are not worth building
+LIST_DAMAGED = "list numbers not read: the list tables are damaged"
 
 
 @dataclass
@@ -53,6 +83,9 @@ class _Fib:
     ccp_boxes: int
     clx: tuple[int, int]
     papx: tuple[int, int]
+    styles: tuple[int, int]
+    lists: tuple[int, int]
+    overrides: tuple[int, int]
     footnotes: int
     endnotes: int
 
@@ -64,13 +97,14 @@ def read_doc(data: bytes) -> tuple[str, list[str]]:
     try:
         pieces = _pieces(_clx(table, fib))
         chars = _main_chars(word, pieces, fib.ccp_text)
-        marks = _paragraph_marks(word, table, fib)
+        marks, listed = _paragraph_marks(word, table, fib)
     except (struct.error, IndexError, ValueError) as err:
         raise ReadError("corrupt Word file: its text tables are damaged") from err
-    text = "\n".join(line for line in _lines(chars, marks) if line.strip())
+    numbers, list_notes = _list_numbers(table, fib, chars, listed)
+    text = "\n".join(line for line in _lines(chars, marks, numbers) if line.strip())
     if not text.strip():
         raise ReadError("empty Word file: no text in the document body")
-    return text, _notes(fib)
+    return text, _notes(fib) + list_notes
 
 
 def _streams(data: bytes) -> tuple[bytes, bytes]:
@@ -144,7 +178,18 @@ def _fib(word: bytes) -> _Fib:
         def pair(index: int) -> tuple[int, int]:
             return struct.unpack_from("<II", word, fc_lcb + 8 * index)
 
-        fib = _Fib(table, ccp[3], ccp[9], pair(33), pair(13), pair(2)[1], pair(46)[1])
+        fib = _Fib(
+            table,
+            ccp[3],
+            ccp[9],
+            pair(33),
+            pair(13),
+            pair(1),
+            pair(73),
+            pair(74),
+            pair(2)[1],
+            pair(46)[1],
+        )
     except struct.error as err:
         raise ReadError("corrupt Word file: the File Information Block is cut short") from err
     # PlcfFndRef and PlcfEndRef: n+1 character positions and n two-byte entries
@@ -204,12 +249,12 @@ def _main_chars(word: bytes, pieces, ccp_text: int) -> list[tuple[str, int]]:
     return chars
 
 
-def _paragraph_marks(word: bytes, table: bytes, fib: _Fib) -> dict[int, tuple[bool, bool]]:
-    """Return {file offset after a paragraph mark: (in a table, ends a table row)}."""
+def _paragraph_marks(word: bytes, table: bytes, fib: _Fib) -> tuple[dict, dict]:
+    """Return {offset after a paragraph mark: (in a table, ends a row)}, {offset: list sprms}."""
     fc, lcb = fib.papx
     plc = table[fc : fc + lcb]
     count = (len(plc) - 4) // 8  # n+1 file offsets, then n FKP page numbers
-    marks = {}
+    marks, listed = {}, {}
     for n in range(max(count, 0)):
         page = struct.unpack_from("<I", plc, 4 * (count + 1) + 4 * n)[0] & 0x3FFFFF
         fkp = word[page * FKP_BYTES : (page + 1) * FKP_BYTES]
@@ -219,17 +264,31 @@ def _paragraph_marks(word: bytes, table: bytes, fib: _Fib) -> dict[int, tuple[bo
         ends = struct.unpack_from(f"<{runs + 1}I", fkp, 0)
         for k in range(runs):
             offset = 2 * fkp[4 * (runs + 1) + 13 * k]
-            marks[ends[k + 1]] = _table_flags(fkp, offset) if offset else (False, False)
-    return marks
+            style, sprms = _papx(fkp, offset) if offset else (0, {})
+            row_end = bool(_operand(sprms, SPRM_TTP) or _operand(sprms, SPRM_INNER_TTP))
+            marks[ends[k + 1]] = (bool(_operand(sprms, SPRM_IN_TABLE)), row_end)
+            listed[ends[k + 1]] = (style, sprms.get(SPRM_ILFO), sprms.get(SPRM_ILVL))
+    return marks, listed
 
 
-def _table_flags(fkp: bytes, offset: int) -> tuple[bool, bool]:
-    """Return (in a table, ends a table row) from one paragraph's properties in an FKP."""
+def _papx(fkp: bytes, offset: int) -> tuple[int, dict[int, bytes]]:
+    """Return (style index, {sprm: operand}) of one paragraph's properties in an FKP."""
     size = 2 * fkp[offset] - 1
     start = offset + 1
     if size < 0:  # a zero count byte: the real (even) size is in the next byte
         size, start = 2 * fkp[offset + 1], offset + 2
-    grpprl = fkp[start + 2 : start + size]  # after the two-byte style index
+    style = struct.unpack_from("<H", fkp, start)[0] if start + 2 <= len(fkp) else 0
+    return style, _sprms(fkp[start + 2 : start + size])  # after the two-byte style index
+
+
+def _operand(sprms: dict[int, bytes], sprm: int) -> int:
+    """Return the first byte of a sprm's operand, 0 if the sprm is absent or empty."""
+    operand = sprms.get(sprm, b"")
+    return operand[0] if operand else 0
+
+
+def _sprms(grpprl: bytes) -> dict[int, bytes]:
+    """Return {sprm: operand bytes} of a group of property modifiers (the last one wins)."""
     sprms = {}
     at = 0
     while at + 2 < len(grpprl):
@@ -241,14 +300,14 @@ def _table_flags(fkp: bytes, offset: int) -> tuple[bool, bool]:
                 width = 1 + struct.unpack_from("<H", grpprl, at)[0]
             else:
                 width = 1 + grpprl[at]
-        sprms[sprm] = grpprl[at] if at < len(grpprl) else 0
+        sprms[sprm] = grpprl[at : at + width]
         at += width
-    row_end = bool(sprms.get(SPRM_TTP) or sprms.get(SPRM_INNER_TTP))
-    return bool(sprms.get(SPRM_IN_TABLE)), row_end
+    return sprms
 
 
-def _lines(chars: list[tuple[str, int]], marks: dict) -> list[str]:
+def _lines(chars: list[tuple[str, int]], marks: dict, numbers: dict | None = None) -> list[str]:
     """Return the lines Word shows: paragraphs, and table rows with their cells tab-separated."""
+    numbers = numbers or {}
     lines, cells, cell, line = [], [], [], []
     previous = ""
     for ch, end in _shown(chars):
@@ -260,12 +319,12 @@ def _lines(chars: list[tuple[str, int]], marks: dict) -> list[str]:
                 lines.append("\t".join(c for c in cells if c))
                 cells = []
             else:
-                cell.append("".join(line))
+                cell.append(_numbered(numbers.get(end, ""), line))
                 cells.append(" ".join(p.strip() for p in cell if p.strip()).replace("\n", " "))
                 cell = []
             line = []
         elif ch == PARAGRAPH_MARK:
-            (cell if in_table else lines).append("".join(line))
+            (cell if in_table else lines).append(_numbered(numbers.get(end, ""), line))
             line = []
         elif ch in LINE_BREAKS:
             line.append("\n")
@@ -274,6 +333,12 @@ def _lines(chars: list[tuple[str, int]], marks: dict) -> list[str]:
         previous = ch
     lines.append("".join(line))
     return lines
+
+
+def _numbered(number: str, line: list[str]) -> str:
+    """Return a paragraph's text after its list number, if it has text (as read_word does)."""
+    text = "".join(line)
+    return number + text if text.strip() else text
 
 
 def _shown(chars: list[tuple[str, int]]):
@@ -308,3 +373,205 @@ def _notes(fib: _Fib) -> list[str]:
     if fib.ccp_boxes:
         notes.append("text boxes not read")
     return notes
+
+
+# ---------------------------------------------------------------- automatic list numbers
+
+
+@dataclass
+class _Level:
+    """One level of a list: its first number, number format and number text."""
+
+    start: int
+    nfc: int
+    text: str  # the number text: at the places below, chr(k) stands for level k's number
+    places: frozenset[int]
+    legal: bool  # fLegal: every level's number shown in decimal
+    no_restart: bool  # fNoRestart: not restarted by a higher level
+
+
+def _list_numbers(table: bytes, fib: _Fib, chars, listed: dict) -> tuple[dict[int, str], list]:
+    """Return ({offset after a numbered paragraph's mark: its number}, notes)."""
+    if not fib.lists[1] or not fib.overrides[1]:
+        return {}, []  # no list in the file: nothing to number
+    try:
+        styles = _style_lists(table, fib.styles)
+        counter = _ListCounter(*_list_tables(table, fib))
+        numbers, missing = {}, 0
+        # in text order; field codes, which _shown leaves out, hold no paragraph marks
+        for end in [end for ch, end in chars if ch in PARAGRAPH_ENDS]:
+            style, ilfo, ilvl = listed.get(end, (0, None, None))
+            style_lfo, style_lvl = styles.get(style, (0, 0))
+            ilfo = struct.unpack("<H", ilfo[:2])[0] if ilfo else style_lfo
+            ilvl = ilvl[0] if ilvl else style_lvl
+            if not 0 < ilfo <= MAX_ILFO:
+                continue
+            number = counter.number(ilfo, ilvl)
+            if number is None:
+                missing += 1
+            elif number:
+                numbers[end] = number
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError):
+        # the text is worth more than its numbers: read it without them, and say so
+        return {}, [LIST_DAMAGED]
+    if not missing:
+        return numbers, []
+    many = "s: their lists are" if missing > 1 else ": its list is"
+    return numbers, [f"list numbers not read for {missing} paragraph{many} not in the file"]
+
+
+def _style_lists(table: bytes, where: tuple[int, int]) -> dict[int, tuple[int, int]]:
+    """Return {style index: (list, level)} for paragraph styles that number their paragraphs."""
+    fc, lcb = where
+    stsh = table[fc : fc + lcb]
+    if len(stsh) < 6:
+        return {}
+    cb_stshi, count, cb_base = struct.unpack_from("<HHH", stsh, 0)
+    at, own = 2 + cb_stshi, {}
+    for istd in range(count):
+        (size,) = struct.unpack_from("<H", stsh, at)
+        std = stsh[at + 2 : at + 2 + size]
+        at += 2 + size
+        if size < cb_base + 2 or std[2] & 0x0F != 1:  # empty, or not a paragraph style
+            continue
+        base = struct.unpack_from("<H", std, 2)[0] >> 4
+        (name_chars,) = struct.unpack_from("<H", std, cb_base)
+        upx = cb_base + 2 + 2 * (name_chars + 1)  # the name, its terminating zero, then UpxPapx
+        upx_size = struct.unpack_from("<H", std, upx)[0] if upx + 2 <= len(std) else 0
+        sprms = _sprms(std[upx + 4 : upx + 2 + upx_size])  # after the UPX's own style index
+        own[istd] = (base, sprms.get(SPRM_ILFO), sprms.get(SPRM_ILVL))
+    return {istd: _inherited(own, istd) for istd in own}
+
+
+def _inherited(own: dict, istd: int) -> tuple[int, int]:
+    """Return a style's (list, level), each set on it or on the styles it is based on."""
+    ilfo = ilvl = None
+    for _ in range(len(own)):  # a chain of bases is no longer than the style sheet
+        if istd not in own:
+            break
+        base, style_lfo, style_lvl = own[istd]
+        ilfo = ilfo if ilfo is not None else style_lfo
+        ilvl = ilvl if ilvl is not None else style_lvl
+        istd = base
+    ilfo = struct.unpack("<H", ilfo[:2])[0] if ilfo and len(ilfo) >= 2 else 0
+    return ilfo, ilvl[0] if ilvl else 0
+
+
+def _list_tables(table: bytes, fib: _Fib) -> tuple[dict, list]:
+    """Return ({lsid: levels} from the PlfLst, [(lsid, {level: overrides})] from the PlfLfo)."""
+    fc = fib.lists[0]
+    (count,) = struct.unpack_from("<h", table, fc)
+    at = fc + 2
+    heads = []
+    for _ in range(count):
+        (lsid,) = struct.unpack_from("<i", table, at)
+        heads.append((lsid, 1 if table[at + 26] & 0x01 else 9))  # fSimpleList: one level
+        at += LSTF_BYTES
+    lists = {}
+    for lsid, size in heads:  # each list's LVLs follow the PlfLst, in the lists' order
+        levels = []
+        for _ in range(size):
+            level, at = _level(table, at)
+            levels.append(level)
+        lists[lsid] = levels
+    return lists, _overrides(table, fib.overrides)
+
+
+def _level(table: bytes, at: int) -> tuple[_Level, int]:
+    """Return the LVL at an offset and the offset after it."""
+    start, nfc, flags = struct.unpack_from("<iBB", table, at)
+    places = []
+    for place in table[at + 6 : at + 15]:  # rgbxchNums: 1-based, up to the first zero
+        if not place:
+            break
+        places.append(place - 1)
+    chpx, papx = table[at + 24], table[at + 25]
+    at += LVLF_BYTES + papx + chpx
+    (length,) = struct.unpack_from("<H", table, at)
+    raw = table[at + 2 : at + 2 + 2 * length]
+    if len(raw) < 2 * length:
+        raise ValueError("a list's number text runs past the table stream")
+    level = _Level(
+        start,
+        nfc,
+        raw.decode("utf-16-le", "replace"),
+        frozenset(places),
+        bool(flags & 0x04),
+        bool(flags & 0x08),
+    )
+    return level, at + 2 + 2 * length
+
+
+def _overrides(table: bytes, where: tuple[int, int]) -> list[tuple[int, dict]]:
+    """Return each LFO's (lsid, {level: (start-at or None, replacing LVL or None)})."""
+    fc, lcb = where
+    plf = table[fc : fc + lcb]
+    (count,) = struct.unpack_from("<i", plf, 0)
+    heads = [struct.unpack_from("<i8xB", plf, 4 + LFO_BYTES * n) for n in range(count)]
+    at = 4 + LFO_BYTES * count
+    lfos = []
+    for lsid, size in heads:
+        at += 4  # LFOData: a character position, then the LFOLVLs
+        levels = {}
+        for _ in range(size):
+            start, flags = struct.unpack_from("<iI", plf, at)
+            at += LFOLVL_BYTES
+            level = None
+            if flags & 0x20:  # fFormatting: a whole LVL replaces the list's
+                level, at = _level(plf, at)
+            levels[flags & 0x0F] = (start if flags & 0x10 else None, level)
+        lfos.append((lsid, levels))
+    return lfos
+
+
+class _ListCounter:
+    """Word's running list numbers: one counter per list (LSTF) and level, in text order."""
+
+    def __init__(self, lists: dict, lfos: list):
+        self.lists, self.lfos = lists, lfos
+        self.counts = {}  # lsid -> {level: current number}
+        self.restarted = set()  # (ilfo, level) whose start-at override has been used
+
+    def number(self, ilfo: int, ilvl: int) -> str | None:
+        """Return the number Word shows for a paragraph in a list ('' if none; None if lost)."""
+        if not 1 <= ilfo <= len(self.lfos) or self.lfos[ilfo - 1][0] not in self.lists:
+            return None
+        lsid, overrides = self.lfos[ilfo - 1]
+        levels = list(self.lists[lsid])
+        for level, (_, replacing) in overrides.items():
+            if replacing is not None and level < len(levels):
+                levels[level] = replacing
+        ilvl = min(ilvl, len(levels) - 1)
+        counts = self.counts.setdefault(lsid, {})
+        start = overrides.get(ilvl, (None, None))[0]
+        if start is not None and (ilfo, ilvl) not in self.restarted:
+            self.restarted.add((ilfo, ilvl))
+            counts[ilvl] = start
+        else:
+            counts[ilvl] = counts[ilvl] + 1 if ilvl in counts else levels[ilvl].start
+        for deeper in [k for k in counts if k > ilvl and not levels[k].no_restart]:
+            del counts[deeper]  # a higher level advancing restarts the levels below it
+        return _number_text(levels, counts, ilvl)
+
+
+def _number_text(levels: list[_Level], counts: dict, ilvl: int) -> str:
+    """Return a level's number text with each placeholder replaced by its level's number."""
+    level = levels[ilvl]
+    if level.nfc in UNNUMBERED_NFC:
+        return ""
+    out = []
+    for k, ch in enumerate(level.text):
+        shown = ord(ch)
+        if k not in level.places or shown >= len(levels):
+            out.append(ch)
+            continue
+        nfc = 0 if level.legal else levels[shown].nfc
+        out.append(_formatted(counts.get(shown, levels[shown].start), nfc))
+    return spaced_label("".join(out)) if out else ""
+
+
+def _formatted(value: int, nfc: int) -> str:
+    """Return a number in a list format; formats not read here are shown in decimal."""
+    if not 0 <= value < MAX_LIST_NUMBER:  # a damaged start could ask for "a" * 2**31
+        return str(value)
+    return NUMBER_FORMATS.get(NFC_NAMES.get(nfc), str)(value)

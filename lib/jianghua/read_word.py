@@ -144,7 +144,7 @@ CHINESE_DIGITS = "零一二三四五六七八九"
 HEAVENLY_STEMS = "甲乙丙丁戊己庚辛壬癸"
 
 
-def _chinese_number(n: int) -> str:
+def chinese_number(n: int) -> str:
     """Return n (0-9999) in Chinese numerals as Word counts: 十一, 二十, 一百零五."""
     if n < 10:
         return CHINESE_DIGITS[n]
@@ -159,18 +159,54 @@ def _chinese_number(n: int) -> str:
     return out
 
 
-# Word's numFmt names for the counters speeches use; others (bullets, roman...) get no number.
+def roman_number(n: int) -> str:
+    """Return n (1-3999) in upper-case Roman numerals: IV, XII; str(n) outside that range."""
+    if not 0 < n < 4000:
+        return str(n)
+    out = ""
+    for value, letters in zip(ROMAN_VALUES, ROMAN_LETTERS, strict=True):
+        count, n = divmod(n, value)
+        out += letters * count
+    return out
+
+
+ROMAN_VALUES = (1000, 900, 500, 400, 100, 90, 50, 40, 10, 9, 5, 4, 1)
+ROMAN_LETTERS = ("M", "CM", "D", "CD", "C", "XC", "L", "XL", "X", "IX", "V", "IV", "I")
+FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _enclosed(first: int, last: int):
+    """Return a formatter for the Unicode run of enclosed numbers 1..last starting at first."""
+    return lambda n: chr(first - 1 + n) if 1 <= n <= last else str(n)
+
+
+# Word's numFmt names for the counters speeches use; others (bullets...) get no number.
 NUMBER_FORMATS = {
     "decimal": str,
-    "chineseCounting": _chinese_number,
-    "chineseCountingThousand": _chinese_number,
+    "decimalZero": lambda n: f"{n:02d}",
+    "decimalFullWidth": lambda n: str(n).translate(FULL_WIDTH_DIGITS),
+    "decimalFullWidth2": lambda n: str(n).translate(FULL_WIDTH_DIGITS),
+    "decimalEnclosedParen": _enclosed(0x2474, 20),  # ⑴
+    "decimalEnclosedFullstop": _enclosed(0x2488, 20),  # ⒈
+    "upperRoman": roman_number,
+    "lowerRoman": lambda n: roman_number(n).lower(),
+    "chineseCounting": chinese_number,
+    "chineseCountingThousand": chinese_number,
+    "taiwaneseCounting": chinese_number,
+    "taiwaneseCountingThousand": chinese_number,
     "ideographTraditional": lambda n: HEAVENLY_STEMS[(n - 1) % 10],
-    "decimalEnclosedCircle": lambda n: chr(0x245F + n) if 1 <= n <= 20 else str(n),
-    "decimalEnclosedCircleChinese": lambda n: chr(0x245F + n) if 1 <= n <= 20 else str(n),
+    "decimalEnclosedCircle": _enclosed(0x2460, 20),  # ①
+    "decimalEnclosedCircleChinese": _enclosed(0x2460, 20),
     "lowerLetter": lambda n: chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1),
     "upperLetter": lambda n: chr(ord("A") + (n - 1) % 26) * ((n - 1) // 26 + 1),
 }
 LEVEL_RE = re.compile(r"%([1-9])")
+
+
+def spaced_label(label: str) -> str:
+    """Return a list number as it goes before its paragraph's text (the .doc reader's too)."""
+    # "1.2" needs a space before the text; "一、" and "（一）" end in punctuation
+    return label + (" " if label[-1:].isascii() and label[-1:].isalnum() else "")
 
 
 class _Numbering:
@@ -200,9 +236,7 @@ class _Numbering:
             start, fmt, _ = levels.get(shown, (1, "decimal", ""))
             return NUMBER_FORMATS.get(fmt, str)(counts.get(shown, start))
 
-        label = LEVEL_RE.sub(number, text)
-        # "1.2" needs a space before the text; "一、" and "（一）" end in punctuation
-        return label + (" " if label[-1:].isascii() and label[-1:].isalnum() else "")
+        return spaced_label(LEVEL_RE.sub(number, text))
 
     def _list_of(self, paragraph) -> tuple[str | None, int]:
         """Return (numId, level) of a paragraph's list, set on it or by its style."""
