@@ -319,6 +319,21 @@ def test_summary_lists_the_analyses_not_done(tmp_path, one_speaker):
     assert "  - 03_comparison.ipynb" not in empty
 
 
+def test_summary_lists_errors_first_and_stops_at_twenty(tmp_path, one_speaker):
+    warnings_ = [(f"{i:03d}.txt", "warning", "announces 三点意见 but has 2") for i in range(30)]
+    errors = [("zz.txt", "error", "no Chinese text"), ("aa.png", "error", "unsupported")]
+    one_speaker.problems = pd.DataFrame(
+        warnings_ + errors, columns=["source", "severity", "message"]
+    )
+    runs = pd.DataFrame([{"notebook": "00_corpus.ipynb", "ok": True, "seconds": 1.0, "error": ""}])
+    lines = run.summary_text(runs, one_speaker, tmp_path).splitlines()
+    assert lines[1] == f"Problems: 32 (2 errors, 30 warnings) (see {tmp_path / 'problems.csv'})"
+    assert lines[2:4] == ["  - zz.txt: error: no Chinese text", "  - aa.png: error: unsupported"]
+    assert lines[4] == "  - 000.txt: warning: announces 三点意见 but has 2"
+    assert lines[22] == f"  … and 12 more in {tmp_path / 'problems.csv'}"
+    assert lines[23] == "Analyses not done: 0"
+
+
 # ---------------------------------------------------------------- the main job, end to end
 
 

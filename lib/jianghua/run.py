@@ -88,6 +88,30 @@ def skipped_problems(figures: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
 
 
+# A summary lists this many problems at most, errors first; problems.csv holds them all.
+MAX_LISTED = 20
+
+
+def _by_severity(problems: pd.DataFrame) -> str:
+    """Return " (2 errors, 170 warnings)" for a problems table, "" when it is empty."""
+    counts = problems["severity"].value_counts()
+    parts = [f"{counts[s]} {s}{'s' if counts[s] > 1 else ''}" for s in sorted(counts.index)]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _problem_lines(problems: pd.DataFrame, figures: Path) -> list[str]:
+    """Return a line per problem, errors first, at most MAX_LISTED and then how many more."""
+    ranked = problems.assign(_rank=problems["severity"].ne("error")).sort_values(
+        "_rank", kind="mergesort"
+    )
+    lines = [
+        f"  - {r.source}: {r.severity}: {r.message}" for r in ranked.head(MAX_LISTED).itertuples()
+    ]
+    if len(ranked) > MAX_LISTED:
+        lines.append(f"  … and {len(ranked) - MAX_LISTED} more in {figures / 'problems.csv'}")
+    return lines
+
+
 def summary_text(runs: pd.DataFrame, corpus, figures: Path, skipped=None, n_files=None) -> str:
     """Return the closing summary: speeches, problems, analyses not done, figures and where.
 
@@ -102,9 +126,10 @@ def summary_text(runs: pd.DataFrame, corpus, figures: Path, skipped=None, n_file
         f"Speeches loaded: {len(corpus.speeches)} from {used} files"
         + (f" ({unused} more files gave no speech)" if unused > 0 else ""),
         f"Problems: {len(corpus.problems)}"
+        + _by_severity(corpus.problems)
         + (f" (see {figures / 'problems.csv'})" if len(corpus.problems) else ""),
     ]
-    lines += [f"  - {r.source}: {r.severity}: {r.message}" for r in corpus.problems.itertuples()]
+    lines += _problem_lines(corpus.problems, figures)
     if corpus.speeches.empty and len(skipped):
         # every step fails for the same reason: one line instead of one per figure
         lines.append(f"Analyses not done: {len(skipped)} (no speech to analyse)")
