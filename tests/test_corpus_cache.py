@@ -1,5 +1,6 @@
 """The per-file cache and the worker processes behind load_corpus, on the seed corpus."""
 
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -212,3 +213,14 @@ def test_worker_processes_give_the_serial_result(folder, tmp_path, monkeypatch, 
     assert len(_entries(tmp_path)) == 5  # workers wrote the cache: the next load reads none
     _assert_same(serial, load_corpus(folder, workers=2))
     assert calls == []
+
+
+def test_every_module_that_reads_a_file_is_in_the_cache_version():
+    # a change to any of them must read the files afresh, not serve rows the old code made
+    readers = {p.stem for p in config.PACKAGE_DIR.glob("read*.py")}
+    assert readers <= set(corpus._FILE_MODULES)
+    imported = {"docx": "python-docx", "olefile": "olefile", "pypdf": "pypdf"}
+    source = "".join(config.PACKAGE_DIR.joinpath(f"{m}.py").read_text() for m in readers)
+    for module, package in imported.items():
+        assert re.search(rf"(import|from) {module}\b", source), module
+        assert package in corpus._CACHE_PACKAGES
