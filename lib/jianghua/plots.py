@@ -302,15 +302,14 @@ def _most(table: pd.DataFrame, value: str | None, what: str, n: int | None = Non
     if len(order) <= n:
         return table, ""
     if value is None:
-        kept = order[:n]
-        note = f"（{n}/{len(order)} 篇）\n(the first {n} of {len(order)} speeches)"
-        return table[table["speech_id"].isin(kept)], note
-    totals = table.groupby("speech_id", sort=False)[value].sum().reindex(order).fillna(0)
-    # stable: among equal totals the earlier speech wins, and the kept ones stay in order
-    picked = totals.sort_values(ascending=False, kind="mergesort").index[:n]
-    kept = [s for s in order if s in set(picked)]
-    note = f"（{n}/{len(order)} 篇）\n(the {n} of {len(order)} speeches with the most {what})"
-    return table[table["speech_id"].isin(kept)], note
+        kept, which = order[:n], f"the first {n} of {len(order)} speeches"
+    else:
+        totals = table.groupby("speech_id", sort=False)[value].sum().reindex(order).fillna(0)
+        # stable: among equal totals the earlier speech wins, and the kept ones stay in order
+        picked = set(totals.sort_values(ascending=False, kind="mergesort").index[:n])
+        kept = [s for s in order if s in picked]
+        which = f"the {n} of {len(order)} speeches with the most {what}"
+    return table[table["speech_id"].isin(kept)], f"（{n}/{len(order)} 篇）\n({which})"
 
 
 def _single_group(freq: pd.DataFrame, what="frequency") -> pd.DataFrame:
