@@ -1,10 +1,20 @@
-"""Shared fixtures: the seed corpus, loaded once per test session."""
+"""Shared fixtures: the seed corpus, loaded once per test session; the fixture scripts' texts."""
+
+import importlib.util
 
 import matplotlib
 import pytest
 from jianghua import config
 
 matplotlib.use("Agg")
+
+
+def load_script(path):
+    """Return a fixture-making script loaded as a module, for the texts it wrote into files."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

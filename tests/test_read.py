@@ -1,6 +1,5 @@
 """Reading files of every kind: encodings, web pages, Word files, and bad input."""
 
-import importlib.util
 import os
 import random
 import time
@@ -8,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 from jianghua import config
 from jianghua.read import ReadError, list_files, read_document, source_name
 
@@ -21,14 +21,7 @@ SEED_NAMES = [
 ]
 
 
-def _load_fixture_source():
-    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SRC = _load_fixture_source()
+SRC = load_script(FIXTURES / "make_fixtures.py")
 
 
 def _read_error(path) -> str:

@@ -1,6 +1,5 @@
 """Reading Word 97-2003 .doc files: real files LibreOffice wrote (make_doc_fixtures.py)."""
 
-import importlib.util
 import io
 import random
 import shutil
@@ -10,21 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import load_script
 from jianghua import load_corpus
 from jianghua.read import ReadError, read_document
 from jianghua.read_doc import CUT_REASON, LOCKED_REASON, OLD_REASON, read_doc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "read"
 
-
-def _load_source():
-    spec = importlib.util.spec_from_file_location("make_doc", FIXTURES / "make_doc_fixtures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SRC = _load_source()
+SRC = load_script(FIXTURES / "make_doc_fixtures.py")
 SPEECH = (FIXTURES / "speech.doc").read_bytes()
 
 
@@ -266,15 +258,21 @@ def test_doc_speech_and_bad_files_in_the_corpus(tmp_path):
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing written
 
 
-def test_damaged_bytes_give_a_reason_never_a_crash():
-    rng = random.Random(0)
-    outcomes = Counter()
-    for _ in range(300):
-        data = bytearray(SPEECH)
+def _damaged_copies(data: bytes, seed: int, n: int = 300):
+    """Yield n copies of data, each with 1, 8 or 40 random bytes overwritten."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        damaged = bytearray(data)
         for _ in range(rng.choice([1, 8, 40])):
-            data[rng.randrange(len(data))] = rng.randrange(256)
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        yield bytes(damaged)
+
+
+def test_damaged_bytes_give_a_reason_never_a_crash():
+    outcomes = Counter()
+    for data in _damaged_copies(SPEECH, seed=0):
         try:  # any other exception (struct.error, IndexError...) fails the test
-            read_doc(bytes(data))
+            read_doc(data)
             outcomes["read"] += 1
         except ReadError as err:
             outcomes[str(err)] += 1
@@ -398,15 +396,10 @@ def test_unknown_number_format_is_shown_in_decimal(tmp_path):
 
 
 def test_damaged_list_file_gives_a_reason_never_a_crash():
-    rng = random.Random(1)
-    data = LISTS.read_bytes()
     outcomes = Counter()
-    for _ in range(300):
-        damaged = bytearray(data)
-        for _ in range(rng.choice([1, 8, 40])):
-            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+    for data in _damaged_copies(LISTS.read_bytes(), seed=1):
         try:  # any other exception (struct.error, IndexError...) fails the test
-            text, notes = read_doc(bytes(damaged))
+            text, notes = read_doc(data)
             outcomes["numbered" if "一、总体要求" in text else "read"] += 1
         except ReadError as err:
             outcomes[str(err)] += 1
