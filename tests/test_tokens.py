@@ -379,3 +379,27 @@ def test_the_same_texts_are_hashed_once_across_calls(seed_corpus, cache, monkeyp
     changed = tk.tokens(edited)
     assert len(calls) > 9  # a new text object is hashed again
     assert changed.attrs["segmented"] == 1 and len(changed) > len(frame)
+
+
+def test_one_word_coder_serves_many_texts_like_the_word_filter():
+    seg = segment.segmenter(engine="rjieba")
+    texts = [
+        "访问www.gov.cn了解政务公开，gov改革",  # "gov" first inside a URL, then a word
+        "",
+        "。。。",  # punctuation only: no word
+        "政务公开要落实，gov改革要深化，落实落实再落实",
+    ]
+    coder = segment.WordCoder()
+    for text in texts:
+        starts, words, codes = seg.coded(text, coder)
+        want_starts, want = seg.words(text)
+        assert [words[c] for c in codes.tolist()] == want
+        assert starts.tolist() == want_starts.tolist()
+    # each word once, numbered text by text in the order of its first piece in the text
+    # (as one text's own words were): "gov" comes second, from inside the URL
+    order = []
+    for text in texts:
+        kept = set(seg.words(text)[1])
+        order += [p for p in dict.fromkeys(seg.cut(text)) if p in kept and p not in order]
+    assert coder.words == order
+    assert coder.words[:2] == ["访问", "gov"]

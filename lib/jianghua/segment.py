@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata
-from itertools import accumulate, compress
+from itertools import accumulate
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -366,10 +366,12 @@ class Segmenter:
         classes = character_classes(text)
         return word_tokens(text, self.cut(text, classes), classes)
 
-    def coded(self, text):
-        """Return (starts, words, codes) of the word tokens of a text (see coded_words)."""
+    def coded(self, text, coder=None):
+        """Return (starts, words, codes) of the word tokens of a text: codes into words."""
+        coder = WordCoder() if coder is None else coder
         classes = character_classes(text)
-        return coded_words(text, self.cut(text, classes), classes)
+        starts, codes = coder.code(text, self.cut(text, classes), classes)
+        return starts, coder.words, codes
 
 
 def segmenter(userdict=None, corpus_root=None, engine="auto") -> Segmenter:
@@ -432,24 +434,80 @@ def word_tokens(text, pieces, classes=None):
     return starts[index].astype(np.int32), list(map(pieces.__getitem__, index.tolist()))
 
 
-def coded_words(text, pieces, classes=None):
-    """Return (starts, words, codes) of the word tokens of a text: int32 codes into words."""
-    if not pieces:
-        return np.zeros(0, dtype=np.int32), [], np.zeros(0, dtype=np.int32)
-    # a speech repeats its words: code the pieces, then classify each distinct piece once
-    local = list(dict.fromkeys(pieces))
-    index = {word: i for i, word in enumerate(local)}
-    codes = np.fromiter(map(index.__getitem__, pieces), dtype=np.int32, count=len(pieces))
-    sizes = np.fromiter(map(len, local), dtype=np.int64, count=len(local))
-    starts = _piece_starts(text, sizes[codes])
-    keep = _word_mask(character_classes("".join(local)), np.cumsum(sizes) - sizes, sizes)[codes]
-    _drop_urls(keep, starts, text, character_classes(text) if classes is None else classes)
-    kept = np.flatnonzero(keep)
-    codes = codes[kept]
-    used = np.zeros(len(local), dtype=bool)
-    used[codes] = True
-    renumber = (np.cumsum(used) - 1).astype(np.int32)
-    return starts[kept].astype(np.int32), list(compress(local, used.tolist())), renumber[codes]
+class _Column:
+    """A numpy array grown by appending, its capacity doubled as needed."""
+
+    def __init__(self, dtype, fill=0):
+        self.data, self.n, self.fill = np.full(1024, fill, dtype), 0, fill
+
+    def extend(self, values):
+        """Append values."""
+        end = self.n + len(values)
+        if end > len(self.data):
+            bigger = np.full(max(end, 2 * len(self.data)), self.fill, self.data.dtype)
+            bigger[: self.n] = self.data[: self.n]
+            self.data = bigger
+        self.data[self.n : end] = values
+        self.n = end
+
+
+class _PieceCodes(dict):
+    """Every distinct piece met, with an internal code; new pieces listed in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.order = []
+
+    def __missing__(self, piece):
+        code = self[piece] = len(self.order)
+        self.order.append(piece)
+        return code
+
+
+class WordCoder:
+    """Codes the word tokens of many texts into one growing list of words, `words`."""
+
+    def __init__(self):
+        self.pieces, self.words = _PieceCodes(), []
+        # per internal piece code: its length, whether it can be a word, its code in words
+        self._sizes, self._is_word = _Column(np.int64), _Column(bool)
+        self._out = _Column(np.int32, fill=-1)
+
+    def code(self, text, pieces, classes=None):
+        """Return (starts, codes into words) of the word tokens of a text cut into pieces."""
+        if not pieces:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+        # one dict lookup per piece; a speech repeats its words, so the characters of each
+        # distinct piece are classified once, when it is first met
+        known = len(self.pieces.order)
+        codes = np.fromiter(map(self.pieces.__getitem__, pieces), np.int32, len(pieces))
+        if len(self.pieces.order) > known:
+            self._classify(self.pieces.order[known:])
+        starts = _piece_starts(text, self._sizes.data[codes])
+        keep = self._is_word.data[codes]
+        _drop_urls(keep, starts, text, character_classes(text) if classes is None else classes)
+        self._number_new(codes, keep)
+        return starts[keep].astype(np.int32), self._out.data[codes[keep]]
+
+    def _classify(self, new):
+        """Record the length and word test of pieces met for the first time."""
+        sizes = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
+        self._sizes.extend(sizes)
+        mask = _word_mask(character_classes("".join(new)), np.cumsum(sizes) - sizes, sizes)
+        self._is_word.extend(mask)
+        self._out.extend(np.full(len(new), -1, np.int32))
+
+    def _number_new(self, codes, keep):
+        """Give the words first kept in this text the next codes, by first appearance."""
+        kept = codes[keep]
+        fresh = np.unique(kept[self._out.data[kept] < 0])
+        if not fresh.size:
+            return
+        hits = codes[np.isin(codes, fresh)]
+        found, first = np.unique(hits, return_index=True)
+        order = found[np.argsort(first)]
+        self._out.data[order] = np.arange(len(self.words), len(self.words) + len(order))
+        self.words.extend(map(self.pieces.order.__getitem__, order.tolist()))
 
 
 # ---------------------------------------------------------------- word codes
@@ -482,9 +540,13 @@ class Recoder:
 
     def __call__(self, words, codes) -> np.ndarray:
         """Return codes into words as codes into the vocabulary."""
-        if words is not self.last:  # consecutive texts of a pool batch share one words list
-            self.last, self.table = words, self.vocab.encode(words)
-        return self.table[codes] if len(codes) else np.zeros(0, np.int32)
+        # consecutive texts share one words list (a pool batch's, or one WordCoder's, which
+        # grows): each word is encoded once
+        if words is not self.last:
+            self.last, self.table = words, _Column(np.int32)
+        if self.table.n < len(words):
+            self.table.extend(self.vocab.encode(words[self.table.n :]))
+        return self.table.data[codes] if len(codes) else np.zeros(0, np.int32)
 
 
 # ---------------------------------------------------------------- segmenting many texts
@@ -509,12 +571,11 @@ def _segment_batch(texts):
     """Return (vocabulary, [(starts bytes, codes bytes)]) for a batch of texts, in a worker."""
     # send each distinct word of the batch once and the tokens as int32 codes: the parent
     # then makes no new string per token
-    vocab, packed = Vocabulary(), []
+    coder, packed = WordCoder(), []
     for text in texts:
-        starts, words, codes = _WORKER_SEGMENTER.coded(text)
-        table = vocab.encode(words)
-        packed.append((starts.tobytes(), table[codes].tobytes()))
-    return list(vocab.code), packed
+        starts, _, codes = _WORKER_SEGMENTER.coded(text, coder)
+        packed.append((starts.tobytes(), codes.tobytes()))
+    return coder.words, packed
 
 
 def _batches(texts, n_batches):
@@ -539,8 +600,9 @@ def segment_coded(seg: Segmenter, texts, workers=None):
     """
     workers = _worker_count(workers)
     if workers <= 1 or sum(map(len, texts)) < POOL_MIN_CHARS:
+        coder = WordCoder()
         for text in progress(texts, desc="segmenting"):
-            yield seg.coded(text)
+            yield seg.coded(text, coder)
     else:
         # Worker processes, not threads, although jieba-rs releases the GIL: on 10,000
         # speeches (2 cores) threads took 27 s, as the word filter and the token strings
