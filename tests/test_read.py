@@ -1020,3 +1020,44 @@ def test_list_files_never_writes(tmp_path):
     list_files(tmp_path)
     read_document(tmp_path / "a.txt")
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def _write_bytes_name(folder, raw_name: bytes, text: str) -> None:
+    """Write a UTF-8 text file whose name is the given raw bytes (as unzip leaves GBK names)."""
+    with open(os.path.join(os.fsencode(folder), raw_name), "wb") as handle:
+        handle.write(text.encode("utf-8"))
+
+
+def test_gbk_file_and_folder_names_are_read_as_chinese(tmp_path):
+    from jianghua.corpus import load_corpus
+
+    seed = sorted(config.CORPUS_DIR.glob("*.txt"))[0].read_text(encoding="utf-8")
+    speech = seed[:3000]
+    _write_bytes_name(tmp_path, "区长讲话.txt".encode("gbk"), speech)
+    os.mkdir(os.path.join(os.fsencode(tmp_path), "二〇一〇年".encode("gbk")))
+    _write_bytes_name(tmp_path, "二〇一〇年/书记讲话.txt".encode("gbk"), speech.replace("区", "市"))
+    files, problems = list_files(tmp_path)
+    assert problems == []
+    assert sorted(source_name(f, tmp_path) for f in files) == [
+        "二〇一〇年/书记讲话.txt",
+        "区长讲话.txt",
+    ]
+    corpus = load_corpus(tmp_path, cache=False)
+    assert sorted(corpus.speeches["source"]) == ["二〇一〇年/书记讲话.txt", "区长讲话.txt"]
+    assert "区长讲话-1" in set(corpus.speeches["speech_id"])
+    corpus.speeches.to_csv(tmp_path.parent / "speeches.csv")  # no lone surrogates left
+
+
+def test_the_same_name_in_utf8_and_in_gbk_bytes_reads_the_utf8_one(tmp_path):
+    _write_bytes_name(tmp_path, "讲话.txt".encode("gbk"), "同志们：抓落实。" * 20)
+    _write_bytes_name(tmp_path, "讲话.txt".encode(), "同志们：讲作风。" * 20)
+    files, problems = list_files(tmp_path)
+    assert [os.fsencode(f.name) for f in files] == ["讲话.txt".encode()]
+    assert [p["source"] for p in problems] == ["讲话.txt"]
+    assert "GBK" in problems[0]["message"] and "not read" in problems[0]["message"]
+
+
+def test_a_name_in_neither_utf8_nor_gb18030_is_escaped(tmp_path):
+    _write_bytes_name(tmp_path, b"\xff\xfe\x81.txt", "同志们：抓落实。" * 20)
+    files, _ = list_files(tmp_path)
+    assert source_name(files[0], tmp_path) == "\\xff\\xfe\\x81.txt"

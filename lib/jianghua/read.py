@@ -252,8 +252,13 @@ def list_files(root) -> tuple[list[Path], list[dict]]:
         _walk(root, root, set(), found, problems)
     files, seen = [], {}
     names = {path: source_name(path, root) for path in found}
-    # Real files before links, so a link (not the file it points to) is the one dropped.
-    for path in sorted(found, key=lambda p: (p.is_symlink(), names[p])):
+
+    # Real files before links, so a link (not the file it points to) is the one dropped;
+    # of two files named alike, the one named in UTF-8 (not in GBK bytes)
+    def order(p):
+        return p.is_symlink(), names[p], _UNDECODED.search(str(p)) is not None
+
+    for path in sorted(found, key=order):
         _check_file(path, root, files, seen, problems)
     files.sort(key=names.__getitem__)
     problems.sort(key=lambda p: (p["source"], p["message"]))
@@ -264,11 +269,34 @@ def source_name(path, root) -> str:
     """Return the posix path of a file relative to the corpus root (its name for a file root)."""
     text, prefix = os.fspath(path), os.path.join(os.fspath(root), "")
     if text.startswith(prefix) and os.sep == "/":  # the usual case, without pathlib's cost
-        return text[len(prefix) :]
+        return readable_name(text[len(prefix) :])
     path, root = Path(path), Path(root)
     if path == root:
-        return path.name
-    return path.relative_to(root).as_posix()
+        return readable_name(path.name)
+    return readable_name(path.relative_to(root).as_posix())
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def readable_name(name: str) -> str:
+    """Return a file path as text, its parts that are not UTF-8 decoded as GB18030."""
+    # unzip on Linux keeps a Chinese Windows archive's GBK names as raw bytes, which Python
+    # holds as lone surrogates: no CSV, figure title or web page can carry those
+    if not _UNDECODED.search(name):
+        return name
+    return "/".join(_readable_part(part) for part in name.split("/"))
+
+
+def _readable_part(part: str) -> str:
+    """Return one path part as text: GB18030 where it is not UTF-8, else escaped bytes."""
+    if not _UNDECODED.search(part):
+        return part
+    raw = os.fsencode(part)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
 
 
 def _problem(source: str, severity: str, message: str) -> dict:
@@ -354,13 +382,23 @@ def skipped_name(name: str) -> bool:
 
 
 def _check_file(path: Path, root: Path, files: list, seen: dict, problems: list) -> None:
-    """Append path to files unless it is unreadable or a second link to a listed file."""
+    """Append path to files unless unreadable, a second link to a listed file or its name."""
     source = source_name(path, root)
     info = path.stat()
     key = (info.st_dev, info.st_ino)
     if key in seen:
         problems.append(
             _problem(source, "warning", f"same file as {seen[key]} (a link): read once")
+        )
+        return
+    if source in seen:  # 中文.txt twice: once named in UTF-8, once in GBK bytes
+        problems.append(
+            _problem(
+                source,
+                "error",
+                "another file has this name spelled in UTF-8, this one's name is in GBK "
+                "bytes: rename one of them; this one was not read",
+            )
         )
         return
     if not os.access(path, os.R_OK):
@@ -371,5 +409,5 @@ def _check_file(path: Path, root: Path, files: list, seen: dict, problems: list)
         problems.append(
             _problem(source, "warning", f"large file ({size:.0f} MB): later steps will be slow")
         )
-    seen[key] = source
+    seen[key] = seen[source] = source
     files.append(path)
