@@ -227,6 +227,26 @@ def test_stray_spaces_in_paragraphs_are_closed_but_titles_keep_theirs():
     assert "用心执行谋发展 聚力突破求跨越" in text
 
 
+def test_letter_spaced_lines_are_closed_up_before_the_clutter_is_removed():
+    raw = (
+        "同 志 们 ： 今 天 我 们 召 开 全 区 作 风 建 设 大 会 ， 主 要 任 务 是 抓 落 实 。\n"
+        "一 、 提 高 认 识 ， 2 0 1 0 年 G D P 增 长 8 % ， 推 进 WTO 谈 判 。\n"
+        "打 印 本 页   关 闭 窗 口\n"
+        "用心执行谋发展 聚力突破求跨越\n"
+        "出席：张三 李四 王五 赵六 钱七\n"
+    )
+    text, removed = clean_text(raw)
+    assert text.splitlines() == [
+        "同志们：今天我们召开全区作风建设大会，主要任务是抓落实。",
+        "一、提高认识，2010年GDP增长8%，推进 WTO 谈判。",
+        "用心执行谋发展 聚力突破求跨越",
+        "出席：张三 李四 王五 赵六 钱七",  # names apart: not letter-spacing
+    ]
+    # the closed-up page control is then recognised as clutter
+    assert ("page control", "打印本页关闭窗口") in _pairs(removed)
+    assert [k for k, t in _pairs(removed) if t.startswith("同 志 们")] == ["spacing"]
+
+
 # ------------------------------------------------------------ speech files of other shapes
 
 BODY = [

@@ -44,6 +44,14 @@ PAGE_MIN_CHARS = 150
 _SPACED_RUN = re.compile(rf"(?<![{CJK}])[{CJK}](?: [{CJK}]){{2,3}}(?! [{CJK}])")
 _SPACED_LINE = re.compile(rf"^[{CJK}](?: [{CJK}]){{1,5}}$")
 _STRAY_SPACE = re.compile(rf"(?<=[{CJK}“”]) (?=[{CJK}“”])")
+# Chinese characters and full-width punctuation: in a letter-spaced line every one of them
+# stands alone between spaces (同 志 们 ： 今 天)
+_WIDE_CHAR = rf"[{CJK}\u3000-\u303f\uff01-\uff0f\uff1a-\uff20“”‘’…—]"
+_WIDE_GAP = re.compile(rf"(?<={_WIDE_CHAR}) (?={_WIDE_CHAR})")
+_WIDE_PAIR = re.compile(rf"{_WIDE_CHAR}(?={_WIDE_CHAR})")
+# a space between two one-character pieces: 2 0 1 0 年 G D P, but not 推 进 WTO 谈 判
+_SINGLE_GAP = re.compile(r"(?:(?<=^\S)|(?<= \S)) (?=\S(?: |$))")
+LETTER_SPACED_MIN_GAPS = 4
 _REDACTION = re.compile(rf"\*{{2,}}|(?<=[{CJK}“”])\*(?=[{CJK}“”])")
 _FOOTER_TITLE = re.compile(r"^《[^《》]{1,60}》$")
 HEADING_START = re.compile(
@@ -138,6 +146,8 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     wrap = _hard_wrap(raw)
     lines = [_tidy(line) or None for line in raw]
     removed: list[dict] = []
+    # first, so that the clutter patterns and headings below see the words closed up
+    _close_letter_spacing(lines, removed)
     _remove_inline(lines, by_scope["inline"], removed)
     _remove_lines(lines, by_scope["line"], removed)
     _remove_lines(lines, by_scope["paragraph"], removed, any_length=True)
@@ -411,6 +421,18 @@ def _at_page_break(lines, pages, wrap, i) -> bool:
         and not _CLOSES.search(lines[above])
         and wrap.lengths[above] > WRAP_SHORT * wrap.width
     )
+
+
+def _close_letter_spacing(lines, removed):
+    """Close up lines with a space after every Chinese character (PDF and web copies)."""
+    for i, line in enumerate(lines):
+        if line is None or " " not in line:
+            continue
+        gaps = len(_WIDE_GAP.findall(line))
+        # mostly spaced: a title with one space between two phrases is not letter-spaced
+        if gaps >= LETTER_SPACED_MIN_GAPS and gaps >= 3 * len(_WIDE_PAIR.findall(line)):
+            removed.append({"kind": "spacing", "text": line, "line": i})
+            lines[i] = _WIDE_GAP.sub("", _SINGLE_GAP.sub("", line))
 
 
 def _close_spaced_chars(lines, removed):
