@@ -107,6 +107,29 @@ def test_a_speech_above_the_first_title_block_is_kept_as_its_own_part():
     assert texts[1].startswith("在全县安全生产工作会议上的讲话\n李明\n同志们:")
 
 
+def _raw(name: str) -> str:
+    """Return the raw text of the seed file whose name starts with name."""
+    (path,) = config.CORPUS_DIR.glob(f"{name}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def test_two_web_copies_pasted_into_one_file_give_two_speeches():
+    # 000 ends in a 相关主题 links list, 002 opens with its page's breadcrumb and title block
+    text, _ = clean_text(_raw("000") + "\n" + _raw("002"))
+    texts = split_speeches(text)
+    assert len(texts) == 2
+    assert texts[0] == _cleaned("000")
+    assert texts[1] == _cleaned("002")  # as if read from its own file
+
+
+def test_one_title_block_below_a_short_preface_does_not_split():
+    preface = (
+        "本报讯 2月28日，全区三级干部大会召开。区委书记徐文泊出席会议并讲话。以下是讲话全文。\n"
+    )
+    text = preface + _cleaned("002")
+    assert split_speeches(text) == [text]
+
+
 def test_a_main_title_above_a_subtitle_opens_the_next_part():
     fixture = (FIXTURES / "two_titles.txt").read_text(encoding="utf-8")
     first, second = fixture.split("在全县安全生产工作会议上的讲话")

@@ -67,6 +67,7 @@ REPEAT_MIN = 3
 REPEAT_MAX_CHARS = 30
 _NOT_RUNNING = re.compile(r"[。!?！？;；:：,，、]|^[\d\W]*$")
 OPENING_MAX_CHARS = 40
+SALUTATION = re.compile(r"^(同志们|各位(代表|领导|委员|来宾|同志)|尊敬的)")
 _OPENING = re.compile(
     r"[:：]$|(讲话|发言|报告|致辞|主持词)$|\d{4}\s*[-./年]|[〇○零一二三四五六七八九]{4}年"
 )
@@ -297,10 +298,18 @@ def _remove_tails(lines, patterns, removed):
                 len(item) > TAIL_ITEM_MAX_CHARS
                 or _SENTENCE_END.search(item)
                 or HEADING_START.match(item)
+                or _speech_opens(lines, j)
             ):
                 break
             removed.append({"kind": pattern.kind, "text": item, "line": j})
             lines[j] = None
+
+
+def _speech_opens(lines, j, reach=4) -> bool:
+    """Return True when one of the next few kept lines from line j is a salutation (同志们:)."""
+    # two web pages pasted into one file: the next speech's title block ends a links list
+    ahead = [line for line in lines[j : j + 3 * reach] if line is not None][:reach]
+    return any(SALUTATION.match(line.strip()) for line in ahead)
 
 
 def _remove_footer_titles(lines, removed):

@@ -9,7 +9,7 @@ metadata step can read dates from them.
 import re
 from dataclasses import dataclass, field
 
-from jianghua.clean import HEADING_START, load_clutter
+from jianghua.clean import HEADING_START, SALUTATION, load_clutter
 
 _MARKER = re.compile(r"^(第[一二三四五六七八九十百零〇\d]+篇)\s*[:：]?\s*(\S.{0,80})$")
 _SPEECH_TITLE = re.compile(
@@ -25,10 +25,12 @@ _NUMBERED_TITLE = re.compile(
 # a table of contents: 目录, and entries that end in leader dots and a page number
 _CONTENTS_HEAD = re.compile(r"^(?:目\s*录|目\s*次)$")
 _CONTENTS_ENTRY = re.compile(r"^(\S.{1,80}?)[ \u3000]*(?:[.…·．_—-][ \u3000]*){3,}(\d{1,4})$")
-_SALUTATION = re.compile(r"^(同志们|各位(代表|领导|委员|来宾|同志)|尊敬的)")
 _SENTENCE = re.compile(r"[。!?！？;；]")
 FRONT_LINES = 8  # cover, title echo and speaker lines sit within the first lines of a part
 MIN_PART_CHARS = 100  # a new title block needs this much speech since the last one
+# one title block in a file starts a second speech only below a whole speech this long
+LONE_START_MIN_CHARS = 1000
+LONE_START_MIN_SENTENCES = 10
 TITLE_MAX_CHARS = 60
 
 
@@ -101,7 +103,16 @@ def _part_starts(lines: list[str]) -> list[int]:
             starts.append(first)
             since = 0
         since += len(line)
+    if len(starts) == 1 and _speech_above(lines, starts[0]):
+        return [0, starts[0]]  # two web copies pasted together: the first lost its title block
     return _with_preface(lines, starts) if len(starts) >= 2 else [0]
+
+
+def _speech_above(lines: list[str], start: int) -> bool:
+    """Return True when a whole speech (long, many sentences) lies above line start."""
+    above = [line for line in lines[:start] if not _is_contents(line)]
+    sentences = sum(len(_SENTENCE.findall(line)) for line in above)
+    return sum(map(len, above)) >= LONE_START_MIN_CHARS and sentences >= LONE_START_MIN_SENTENCES
 
 
 def _with_preface(lines: list[str], starts: list[int]) -> list[int]:
@@ -151,7 +162,7 @@ def _numbering(line: str) -> str | None:
 
 def _salutation_follows(lines: list[str], i: int) -> bool:
     """Return True when a salutation line opens within four lines after line i."""
-    return any(_SALUTATION.match(line.strip()) for line in lines[i + 1 : i + 5])
+    return any(SALUTATION.match(line.strip()) for line in lines[i + 1 : i + 5])
 
 
 def _front_matter(chunk: list[str], covers: list) -> tuple[list[str], list[dict]]:
