@@ -596,7 +596,8 @@ def _batches(texts, n_batches):
 def segment_coded(seg: Segmenter, texts, workers=None):
     """Yield (starts, words, codes) per text, on all cores when there is enough work.
 
-    codes index words; the texts of one pool batch share one words list.
+    codes index words. Consecutive texts share one words list (a pool batch's, or on one
+    core all of them), which grows as later texts are yielded.
     """
     workers = _worker_count(workers)
     if workers <= 1 or sum(map(len, texts)) < POOL_MIN_CHARS:
