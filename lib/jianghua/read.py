@@ -1,5 +1,4 @@
-"""Read speech files of every real-world kind (.txt in any Chinese encoding, .html, Word, .pdf,
-.rtf, .odt)."""
+"""Read speech files of every real-world kind: .txt in any encoding, .html, Word, PDF, RTF, .odt."""
 
 import codecs
 import errno
@@ -89,8 +88,7 @@ class Document:
 
 
 def read_document(path) -> Document:
-    """Return the Document read from a text, web page, Word (.docx/.doc/.wps), PDF, RTF or
-    OpenDocument text file."""
+    """Return the Document read from a text, web page, Word, PDF, RTF or OpenDocument file."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES | SNIFFED_SUFFIXES:
@@ -180,8 +178,7 @@ def _is_html_text(text: str) -> bool:
 
 
 def _sniff_format(data: bytes) -> str | None:
-    """Return 'pdf', 'doc', 'docx', 'odt', 'rtf', 'mhtml' or 'html' when the bytes are plainly
-    one, else None."""
+    """Return 'pdf', 'doc', 'docx', 'odt', 'rtf', 'mhtml' or 'html' when plainly one, else None."""
     if _is_pdf(data):
         return "pdf"
     if data.startswith(OLE_MAGIC):
@@ -201,7 +198,7 @@ def _sniff_format(data: bytes) -> str | None:
 def _zip_format(data: bytes) -> str | None:
     """Return 'odt' for an OpenDocument text package, None for a damaged zip, else 'docx'."""
     # ODF puts an uncompressed "mimetype" member first: its content follows its 38-byte header
-    if data[30:38] == b"mimetype" and data[38:].startswith(ODT_MIMETYPE):
+    if data[30:38] == b"mimetype" and data.startswith(ODT_MIMETYPE, 38):
         return "odt"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
