@@ -176,11 +176,7 @@ BAD_DOCS = [
     ("zeros.doc", SPEECH[:8] + bytes(600), CUT_REASON),
     ("cut.wps", SPEECH[:700], CUT_REASON),
     ("speech.doc", "同志们：今天开会。".encode("gbk"), None),  # read as text, with a note
-    (
-        "rtf.doc",
-        b"{\\rtf1\\ansi hello}",
-        "RTF file under a Word name: open it and save it as .docx",
-    ),
+    ("rtf.doc", b"{\\rtf1\\ansi hello}", "no Chinese text"),  # read as the RTF it is
     (
         "random.doc",
         random.Random(0).randbytes(2048),

@@ -113,6 +113,8 @@ _FILE_MODULES = (
     "read_word",
     "read_doc",
     "read_pdf",
+    "read_rtf",
+    "read_odt",
     "read_archive",
     "normalize",
     "clean",

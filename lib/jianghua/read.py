@@ -1,15 +1,19 @@
-"""Read speech files of every real-world kind (.txt in any Chinese encoding, .html, Word, .pdf)."""
+"""Read speech files of every real-world kind: .txt in any encoding, .html, Word, PDF, RTF, .odt."""
 
 import codecs
 import errno
+import io
 import os
 import re
 import stat
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jianghua.read_doc import OLE_MAGIC, read_doc
+from jianghua.read_odt import ODT_MIMETYPE, read_odt
 from jianghua.read_pdf import HEADER_WINDOW, read_pdf
+from jianghua.read_rtf import RTF_MAGIC, read_rtf
 from jianghua.read_text import CJK_RE, SAMPLE, ReadError, decode_text
 from jianghua.read_web import read_html, read_mhtml
 from jianghua.read_word import read_docx
@@ -20,28 +24,33 @@ DOCX_SUFFIXES = {".docx"}
 DOC_SUFFIXES = {".doc", ".wps"}  # Word 97-2003; Kingsoft WPS writes the same format
 MHTML_SUFFIXES = {".mht", ".mhtml"}
 PDF_SUFFIXES = {".pdf"}
+RTF_SUFFIXES = {".rtf"}
+ODT_SUFFIXES = {".odt", ".ott"}  # OpenDocument text and its templates (LibreOffice, WPS)
 # Files whose bytes decide how they are read: Word and browsers save one format under
-# another's name (a .docx as .doc and a .doc as .docx, a web page or web archive as .doc or
-# .html), and sites serve a web page or plain text under a .pdf link.
+# another's name (a .docx as .doc and a .doc as .docx, an RTF as .doc, an .odt as .docx, a web
+# page or web archive as .doc or .html), and sites serve a web page or plain text under a .pdf
+# link.
 SNIFFED_SUFFIXES = {
     *DOC_SUFFIXES,
     *DOCX_SUFFIXES,
     *HTML_SUFFIXES,
     *MHTML_SUFFIXES,
     *PDF_SUFFIXES,
+    *RTF_SUFFIXES,
+    *ODT_SUFFIXES,
 }
 FORMAT_NAMES = {
     "doc": "a Word 97-2003 .doc file",
     "docx": "a Word .docx file",
     "html": "a web page",
     "mhtml": "an MHTML web archive",
+    "odt": "an OpenDocument text (.odt) file",
     "pdf": "a PDF",
+    "rtf": "an RTF file",
     "txt": "plain text",
 }
 # Hints for formats people commonly drop into a corpus folder.
 UNSUPPORTED_HINTS = {
-    ".rtf": "save it as .docx",
-    ".odt": "save it as .docx",
     ".caj": "copy its text into a .txt file",
     ".kdh": "copy its text into a .txt file",
     ".nh": "copy its text into a .txt file",
@@ -79,7 +88,7 @@ class Document:
 
 
 def read_document(path) -> Document:
-    """Return the Document read from a text, web page, Word (.docx/.doc/.wps) or PDF file."""
+    """Return the Document read from a text, web page, Word, PDF, RTF or OpenDocument file."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES | SNIFFED_SUFFIXES:
@@ -109,22 +118,16 @@ def _read_by_content(data: bytes, suffix: str) -> Document:
     expected = _SUFFIX_FORMATS.get(suffix)
     sniffed = _sniff_format(data)
     found = sniffed or expected
-    if sniffed is None and expected in ("pdf", "doc") and _is_text(data):
-        found = "txt"  # a .pdf or .doc link that served the page's text
+    if sniffed is None and expected in ("pdf", "doc", "rtf") and _is_text(data):
+        found = "txt"  # a .pdf or .doc link that served the page's text, text named .rtf
     if found is None:
         raise _unsupported(suffix)
     notes = (
         [] if found == expected else [f"the {suffix} file is {FORMAT_NAMES[found]}: read as one"]
     )
-    if found == "doc":
-        text, more = read_doc(data)
-        return Document(text, "utf-16-le", "doc", notes + more)
-    if found == "docx":
-        text, more = read_docx(data)
-        return Document(text, "utf-8", "docx", notes + more)
-    if found == "pdf":
-        text, more = read_pdf(data)
-        return Document(text, "utf-8", "pdf", notes + more)
+    if found in _READERS:
+        text, more = _READERS[found](data)
+        return Document(text, _ENCODINGS.get(found, "utf-8"), found, notes + more)
     if found == "txt":
         text, encoding, more = decode_text(data)
         return Document(text, encoding, "txt", notes + more)
@@ -135,7 +138,13 @@ def _read_by_content(data: bytes, suffix: str) -> Document:
     return Document(text, encoding, found, notes + more)
 
 
+# The readers of binary formats, each returning (text, notes); the encoding the text was in.
+_READERS = {"doc": read_doc, "docx": read_docx, "pdf": read_pdf, "rtf": read_rtf, "odt": read_odt}
+# (RTF is 7-bit text holding its characters as escapes, in code pages or Unicode.)
+_ENCODINGS = {"doc": "utf-16-le", "rtf": "ascii"}
 _SUFFIX_FORMATS = {
+    **dict.fromkeys(RTF_SUFFIXES, "rtf"),
+    **dict.fromkeys(ODT_SUFFIXES, "odt"),
     **dict.fromkeys(DOC_SUFFIXES, "doc"),
     **dict.fromkeys(DOCX_SUFFIXES, "docx"),
     **dict.fromkeys(HTML_SUFFIXES, "html"),
@@ -169,19 +178,36 @@ def _is_html_text(text: str) -> bool:
 
 
 def _sniff_format(data: bytes) -> str | None:
-    """Return 'pdf', 'doc', 'docx', 'mhtml' or 'html' when the bytes are plainly one, else None."""
+    """Return 'pdf', 'doc', 'docx', 'odt', 'rtf', 'mhtml' or 'html' when plainly one, else None."""
     if _is_pdf(data):
         return "pdf"
     if data.startswith(OLE_MAGIC):
         return "doc"  # or another OLE file: read_doc says which
     if data.startswith(b"PK\x03\x04"):
-        return "docx"
+        return _zip_format(data)
     head = data[:4096].removeprefix(codecs.BOM_UTF8)
+    if head.lstrip().startswith(RTF_MAGIC):
+        return "rtf"
     if MAIL_HEADER_RE.match(head) and MHTML_RE.search(head[:2048]):
         return "mhtml"
     if HTML_START_RE.match(head):
         return "html"
     return None
+
+
+def _zip_format(data: bytes) -> str | None:
+    """Return 'odt' for an OpenDocument text package, None for a damaged zip, else 'docx'."""
+    # ODF puts an uncompressed "mimetype" member first: its content follows its 38-byte header
+    if data[30:38] == b"mimetype" and data.startswith(ODT_MIMETYPE, 38):
+        return "odt"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # damaged: the reader its name says tells what is wrong
+    if "word/document.xml" not in names and {"content.xml", "mimetype"} <= names:
+        return "odt"
+    return "docx"
 
 
 def _is_pdf(data: bytes) -> bool:

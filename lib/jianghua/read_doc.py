@@ -110,7 +110,8 @@ def read_doc(data: bytes) -> tuple[str, list[str]]:
 def _streams(data: bytes) -> tuple[bytes, bytes]:
     """Return the WordDocument and table streams of an OLE file, or say what the file is."""
     if data.startswith(b"{\\rtf"):
-        raise ReadError("RTF file under a Word name: open it and save it as .docx")
+        # read_document sends these to read_rtf
+        raise ReadError("not a Word 97-2003 file: an RTF file under a Word name")
     if data[:4] == OLE_MAGIC[:4] and len(data) < len(OLE_MAGIC):
         raise ReadError(CUT_REASON)
     if not data.startswith(OLE_MAGIC):
