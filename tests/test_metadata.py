@@ -123,6 +123,43 @@ def test_redacted_speaker_is_missing():
     assert meta["date"] == pd.Timestamp("2015-02-12")
 
 
+def test_public_information_table_gives_title_speaker_and_dates():
+    # 政府信息公开 pages: a table of fields above the speech, one row per line once read
+    header = [
+        "索引号： 11360702MB1234567X/2019-00123 主题分类： 综合政务",
+        "发文机关： 章贡区人民政府办公室 成文日期： 2019-03-12",
+        "标 题： 王明同志在全区作风建设大会上的讲话",
+        "发文字号： 发布日期： 2019-03-15",
+    ]
+    meta = extract_metadata(header, "同志们:今天召开全区作风建设大会。")
+    assert meta["title"] == "在全区作风建设大会上的讲话"
+    assert meta["speaker"] == "王明"
+    assert meta["date"] == pd.Timestamp("2019-03-12")  # 成文日期: the document's date
+    assert meta["published"] == pd.Timestamp("2019-03-15")
+    assert meta["occasion"] == "全区作风建设大会"
+
+
+def test_public_information_page_loads_with_its_fields(tmp_path):
+    from jianghua.corpus import load_corpus
+
+    (tmp_path / "page.html").write_bytes((FIXTURES / "public_info.html").read_bytes())
+    corpus = load_corpus(tmp_path, cache=False)
+    row = corpus.speeches.iloc[0]
+    assert (row["title"], row["speaker"]) == ("在全区作风建设大会上的讲话", "王明")
+    assert (row["date"], row["published"]) == (
+        pd.Timestamp("2019-03-12"),
+        pd.Timestamp("2019-03-15"),
+    )
+    assert row["text"].startswith("同志们：\n今天我们召开全区作风建设大会")
+    assert "索引号" not in row["text"] and "分享到" not in row["text"]
+
+
+def test_a_date_in_the_speech_header_comes_before_the_public_information_date():
+    header = ["成文日期：2019-03-20", "在全区作风建设大会上的讲话", "(2019年3月12日)"]
+    meta = extract_metadata(header, "同志们:今天召开大会。")
+    assert meta["date"] == pd.Timestamp("2019-03-12")
+
+
 def test_role_line_with_ethnic_name():
     text = "在全区干部大会上的讲话\n自治区主席 雪克来提·扎克尔\n同志们:\n今天召开大会。"
     _, _, meta = _meta(text)

@@ -48,6 +48,14 @@ _PUBLISH = re.compile(
     r"(发布时间|发布日期|发表时间|更新时间|时间|日期|来源|作者|浏览|点击)\s*[:：]"
 )
 _BREADCRUMB = re.compile(r"(当前位置|您所在的位置|您的位置|首页\s*[>›»])")
+# 政府信息公开 pages head a document with a table of fields (索引号, 发文机关, 成文日期, 标题 …)
+_PUBLIC_FIELD = re.compile(
+    r"(索\s*引\s*号|主题分类|体裁分类|组配分类|服务对象|发文机关|发布机构|成文日期|发布日期|"
+    r"生成日期|发文字号|文\s*号|主\s*题\s*词|有\s*效\s*性|公开方式|公开范围|信息来源|"
+    r"标\s*题|题\s*目|名\s*称)\s*[:：]"
+)
+_TITLE_FIELDS = {"标题", "题目", "名称"}
+_WRITTEN_FIELDS = {"成文日期", "生成日期"}
 _SENTENCE_END = re.compile(r"[。!?！？;；]")
 _SECTION_START = re.compile(
     r"^([一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+[,，、])"
@@ -351,8 +359,30 @@ def split_header(part_text: str, rules: Rules | None = None) -> tuple[list[str],
 
 
 def _is_meta(line: str) -> bool:
-    """Return True for publish lines and breadcrumbs that stayed in the header."""
-    return bool(_PUBLISH.search(line) or _BREADCRUMB.search(line))
+    """Return True for publish lines, breadcrumbs and 信息公开 fields left in the header."""
+    return bool(_PUBLISH.search(line) or _BREADCRUMB.search(line) or _PUBLIC_FIELD.match(line))
+
+
+def _public_fields(lines: list[str]) -> tuple[list[str], dict]:
+    """Return the header lines with 信息公开 field rows cut one field per line, and the fields.
+
+    A 标题 field becomes a plain line, a title candidate like any other.
+    """
+    out, fields = [], {}
+    for line in lines:
+        found = list(_PUBLIC_FIELD.finditer(line))
+        if not found or found[0].start() > 0:
+            out.append(line)
+            continue
+        ends = [m.start() for m in found[1:]] + [len(line)]
+        for m, end in zip(found, ends, strict=True):
+            label, value = re.sub(r"\s", "", m.group(1)), line[m.end() : end].strip()
+            if not value:
+                continue
+            fields.setdefault(label, value)
+            if label not in _WRITTEN_FIELDS:  # the document's own date, not the page's
+                out.append(value if label in _TITLE_FIELDS else f"{label}：{value}")
+    return out, fields
 
 
 def _without_dates(line: str) -> str:
@@ -826,6 +856,7 @@ def extract_metadata(
     # last line (a bare date there is its signature date); name: the file name
     rules = rules or load_rules()
     lines = [str(x).strip() for x in header_lines if str(x).strip()]
+    lines, fields = _public_fields(lines)
     plain = [x for x in lines if not _is_meta(x)]
     title = _title(lines, rules)
     speaker, role = _speaker(plain, title, rules)
@@ -836,6 +867,9 @@ def extract_metadata(
         title = re.sub(rf"(^|——){re.escape(speaker)}(?:同志)?(?=在)", r"\1", title)
     closing = [str(c) for c in closing]
     date, precision = _speech_date(plain, body, rules, closing, name)
+    written = parse_date(fields.get("成文日期") or fields.get("生成日期") or "")
+    if pd.isna(date) and not pd.isna(written):
+        date, precision = written, "day"  # the date the page files the document under
     publish = [x for x in lines if _PUBLISH.search(x)] + [str(c) for c in context]
     published = _first_date(publish + [c for c in closing if pd.isna(_date_only(c)[0])])
     if pd.isna(published):
