@@ -7,6 +7,7 @@ from jianghua.structure import (
     find_sections,
     numeral_value,
     outline,
+    sections_and_warnings,
     top_sections,
 )
 
@@ -296,3 +297,39 @@ def test_the_attachment_list_after_a_speech_holds_no_sections(attachments):
 def test_a_sentence_opening_with_the_word_attachment_does_not_end_the_text():
     body = "一、抓作风。\n附件中的清单要逐项落实。\n二、抓落实。\n"
     assert [s["label"] for s in find_sections(body)] == ["一", "二"]
+
+
+SPOKEN_POINTS = (
+    "今天召开全市作风建设大会。下面，我讲三点意见。\n"
+    "第一，要充分认识作风建设的重要性。作风建设关系党的生死存亡。\n"
+    "1.思想认识不到位。有的干部认为作风建设是软任务。\n"
+    "2.工作落实不到位。有的干部习惯于以会议落实会议。\n"
+    "第二，要聚焦突出问题精准发力。一是整治形式主义。二是整治官僚主义。\n"
+    "第三，要强化责任担当。各级党组织要切实担负起主体责任。\n"
+    "同志们，作风建设永远在路上。"
+)
+
+
+def test_paragraphs_opening_with_first_second_third_are_the_main_points():
+    sections, warnings = sections_and_warnings(SPOKEN_POINTS)
+    assert [(s["level"], s["label"], s["heading"]) for s in sections] == [
+        (1, "一", "要充分认识作风建设的重要性"),
+        (3, "1", "思想认识不到位"),
+        (3, "2", "工作落实不到位"),
+        (1, "二", "要聚焦突出问题精准发力"),
+        (3, "一", "整治形式主义"),
+        (3, "二", "整治官僚主义"),
+        (1, "三", "要强化责任担当"),
+    ]
+    assert warnings == []  # 三点意见 and three points
+    assert sections[0]["end"] == sections[3]["start"]
+
+
+def test_first_second_inside_paragraphs_or_under_headings_stay_list_items():
+    inside = "今天讲两点。第一，要提高认识。第二，要狠抓落实。\n同志们，要努力。"
+    assert {s["level"] for s in find_sections(inside)} == {3}
+    headed = "一、提高认识\n第一，要学习。\n第二，要落实。\n二、狠抓落实\n要落实。"
+    assert [s["level"] for s in find_sections(headed)] == [1, 3, 3, 1]
+    # two lists that each restart at 1. are lists, not the outline
+    restarts = "提高认识。\n1.学习。\n2.落实。\n狠抓落实。\n1.检查。\n2.考核。"
+    assert {s["level"] for s in find_sections(restarts)} == {3}

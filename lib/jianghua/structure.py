@@ -36,6 +36,9 @@ _ANNOUNCE = re.compile(
 _NUMBER = re.compile("[二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九]")
 MAX_HEADING = 60
 MAX_GAP = 2  # a forward jump of up to two numbers is kept (text lost), with a warning
+# In a speech without 一、 or (一) headings, a list of these styles opening paragraphs
+# (第一，… 第二，… or 1. … 2. …) holds its main points: it becomes level 1.
+PROMOTED_STYLES = ("第", "1.")
 
 
 def numeral_value(label: str) -> int:
@@ -176,10 +179,33 @@ def _label(number: int) -> str:
     return ("" if tens == 1 else units[tens]) + "十" + (units[ones] if ones else "")
 
 
+def _promoted(candidates: list[dict], body: str) -> list[dict]:
+    """Return the candidates, a paragraph-level 第一，/1. list made level 1 if no heading is."""
+    if any(c["level"] <= 2 for c in candidates):
+        return candidates
+    for style in PROMOTED_STYLES:
+        items = [
+            c
+            for c in candidates
+            if c["level"] == 3 and c["style"] == style and _opens_paragraph(body, c["start"])
+        ]
+        # one run 1, 2, 3 …: two lists that each restart at 1 are lists, not the outline
+        if len(items) >= 2 and [c["number"] for c in items] == list(range(1, len(items) + 1)):
+            for c in items:
+                c["level"] = 1
+            break
+    return candidates
+
+
+def _opens_paragraph(body: str, start: int) -> bool:
+    """Return True when position start is the first non-space character of a line."""
+    return not body[body.rfind("\n", 0, start) + 1 : start].strip()
+
+
 def _scan(body: str) -> _Scan:
     """Return the accepted sections of a body and notes on numbering that was skipped."""
     scan, last, parents = _Scan(), {}, {0: "", 1: "", 2: ""}
-    for c in _candidates(body):
+    for c in _promoted(_candidates(body), body):
         level = c["level"]
         parent = next((parents[p] for p in range(min(level, 3) - 1, -1, -1) if parents[p]), "")
         if not _accept(c, last, parent, scan.notes):
