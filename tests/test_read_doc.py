@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import load_script
+from conftest import damaged_copies, load_script, read_outcomes, write_files
 from jianghua import load_corpus
 from jianghua.read import ReadError, read_document
 from jianghua.read_doc import CUT_REASON, LOCKED_REASON, OLD_REASON, read_doc
@@ -59,14 +59,11 @@ def test_doc_paragraphs_come_out_one_per_line_in_order():
 
 def test_doc_table_rows_one_per_line():
     lines = read_document(FIXTURES / "speech.doc").text.split("\n")
-    start = lines.index("领域\t责任单位\t完成时限")
-    assert lines[start : start + 5] == [
-        "领域\t责任单位\t完成时限",
-        "道路交通\t县公安局\t６月底",
-        "危险化学品\t县安监局\t９月底",
-        "县住建局 县交通局\t１２月底",  # an empty cell dropped; a cell's paragraphs joined
-        SRC.CLOSING,
-    ]
+    start = lines.index(SRC.TABLE_LINES[0])
+    assert lines[start : start + 5] == [*SRC.TABLE_LINES, SRC.CLOSING]
+    assert (
+        SRC.TABLE_LINES[-1] == "县住建局 县交通局\t１２月底"
+    )  # empty cell dropped, paragraphs joined
 
 
 def test_doc_footnote_text_is_not_in_the_body():
@@ -216,8 +213,6 @@ def test_every_cut_gives_a_reason_or_the_whole_text():
 
 
 def test_doc_speech_and_bad_files_in_the_corpus(tmp_path):
-    folder = tmp_path / "corpus"
-    folder.mkdir()
     files = {
         "speech.doc": SPEECH,
         "locked.doc": (FIXTURES / "locked.doc").read_bytes(),
@@ -227,8 +222,7 @@ def test_doc_speech_and_bad_files_in_the_corpus(tmp_path):
         "blank.doc": (FIXTURES / "blank.doc").read_bytes(),
         "english.doc": (FIXTURES / "english.doc").read_bytes(),
     }
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
+    folder = write_files(tmp_path / "corpus", files)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     corpus = load_corpus(folder, cache=False)
     (row,) = corpus.speeches.itertuples()
@@ -254,24 +248,8 @@ def test_doc_speech_and_bad_files_in_the_corpus(tmp_path):
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing written
 
 
-def _damaged_copies(data: bytes, seed: int, n: int = 300):
-    """Yield n copies of data, each with 1, 8 or 40 random bytes overwritten."""
-    rng = random.Random(seed)
-    for _ in range(n):
-        damaged = bytearray(data)
-        for _ in range(rng.choice([1, 8, 40])):
-            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
-        yield bytes(damaged)
-
-
 def test_damaged_bytes_give_a_reason_never_a_crash():
-    outcomes = Counter()
-    for data in _damaged_copies(SPEECH, seed=0):
-        try:  # any other exception (struct.error, IndexError...) fails the test
-            read_doc(data)
-            outcomes["read"] += 1
-        except ReadError as err:
-            outcomes[str(err)] += 1
+    outcomes = read_outcomes(read_doc, damaged_copies(SPEECH, seed=0))
     # damage in the text reads; damage in the tables gives one of several reasons
     assert outcomes["read"] > 100 and len(outcomes) > 5
 
@@ -393,7 +371,7 @@ def test_unknown_number_format_is_shown_in_decimal(tmp_path):
 
 def test_damaged_list_file_gives_a_reason_never_a_crash():
     outcomes = Counter()
-    for data in _damaged_copies(LISTS.read_bytes(), seed=1):
+    for data in damaged_copies(LISTS.read_bytes(), seed=1):
         try:  # any other exception (struct.error, IndexError...) fails the test
             text, notes = read_doc(data)
             outcomes["numbered" if "一、总体要求" in text else "read"] += 1
