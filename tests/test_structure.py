@@ -330,6 +330,13 @@ def test_first_second_inside_paragraphs_or_under_headings_stay_list_items():
     assert {s["level"] for s in find_sections(inside)} == {3}
     headed = "一、提高认识\n第一，要学习。\n第二，要落实。\n二、狠抓落实\n要落实。"
     assert [s["level"] for s in find_sections(headed)] == [1, 3, 3, 1]
+    # 一是… 二是… opening paragraphs, without headings: the main points
+    points = "讲三点。\n一是提高认识。要学习。\n二是狠抓落实。要检查。\n三是强化责任。要考核。"
+    assert [(s["level"], s["heading"]) for s in find_sections(points)] == [
+        (1, "提高认识"),
+        (1, "狠抓落实"),
+        (1, "强化责任"),
+    ]
     # two lists that each restart at 1. are lists, not the outline
     restarts = "提高认识。\n1.学习。\n2.落实。\n狠抓落实。\n1.检查。\n2.考核。"
     assert {s["level"] for s in find_sections(restarts)} == {3}

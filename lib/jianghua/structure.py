@@ -37,8 +37,8 @@ _NUMBER = re.compile("[二三四五六七八九]?十[一二三四五六七八九
 MAX_HEADING = 60
 MAX_GAP = 2  # a forward jump of up to two numbers is kept (text lost), with a warning
 # In a speech without 一、 or (一) headings, a list of these styles opening paragraphs
-# (第一，… 第二，… or 1. … 2. …) holds its main points: it becomes level 1.
-PROMOTED_STYLES = ("第", "1.")
+# (第一，… 第二，…; 1. … 2. …; 一是… 二是…; 一要… 二要…) holds its main points: level 1.
+PROMOTED_STYLES = ("第", "1.", "是", "要")
 
 
 def numeral_value(label: str) -> int:
