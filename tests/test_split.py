@@ -218,3 +218,31 @@ def test_a_title_in_the_body_that_the_contents_do_not_list_does_not_split():
         _contents_compilation("") + "在全市教育工作会议上的讲话\n今天开会。" + "要抓好落实。" * 20
     )
     assert len(split_document(text)) == 3
+
+
+def test_fan_wen_site_markers_split_a_compilation():
+    # 范文 sites number their speeches 篇一：title, or 【篇二】 on a line of its own
+    text = "\n".join(
+        [
+            "作风建设讲话稿范文（精选3篇）",
+            "篇一：在全区执行力建设年活动动员大会上的讲话",
+            _cleaned("000"),
+            "【篇二】",
+            "执政效能攻坚工程发言稿",
+            _cleaned("004"),
+            "范文三：机关作风建设会议讲话",
+            _cleaned("001"),
+        ]
+    )
+    parts = split_document(text)
+    assert len(parts) == 3
+    assert [p.text.split("\n")[0] for p in parts] == [
+        "在全区执行力建设年活动动员大会上的讲话",
+        "执政效能攻坚工程发言稿",
+        "机关作风建设会议讲话",
+    ]
+    assert [p.removed[0] for p in parts[1:]] == [
+        {"kind": "header", "text": "【篇二】"},
+        {"kind": "header", "text": "范文三"},
+    ]
+    assert {"kind": "header", "text": "篇一"} in parts[0].removed

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 
 from jianghua.clean import HEADING_START, SALUTATION, load_clutter
 
-_MARKER = re.compile(r"^(第[一二三四五六七八九十百零〇\d]+篇)\s*[:：]?\s*(\S.{0,80})$")
+# 第一篇 / 篇一 / 【篇一】 / 范文一, as compilations and 范文 sites number their speeches
+_PART_NUMBER = "[一二三四五六七八九十百零〇\\d]+"
+_MARKER = re.compile(
+    rf"^(第{_PART_NUMBER}篇|篇{_PART_NUMBER}|【篇{_PART_NUMBER}】|范文{_PART_NUMBER})"
+    r"(?:\s*[:：]?\s*(\S.{0,80}))?$"
+)
 _SPEECH_TITLE = re.compile(
     r"(讲话|发言|致辞|讲话稿|报告|总结|主持词|演讲|讲演|动员|提纲)([(（][^()（）]{4,20}[)）])?$"
 )
@@ -175,7 +180,12 @@ def _front_matter(chunk: list[str], covers: list) -> tuple[list[str], list[dict]
     if marker is not None:
         m = _MARKER.match(lines[marker])
         removed.append({"kind": "header", "text": m.group(1)})
-        lines[marker] = m.group(2).strip()
+        if m.group(2):
+            lines[marker] = m.group(2).strip()
+        else:  # 【篇一】 on a line of its own: the title is the next line
+            del lines[marker]
+            if not lines:
+                return lines, removed
     title_at = marker if marker is not None else 0
     number = _numbering(lines[title_at]) if _is_title(lines[title_at]) else None
     if number:
