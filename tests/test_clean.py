@@ -247,6 +247,31 @@ def test_letter_spaced_lines_are_closed_up_before_the_clutter_is_removed():
     assert [k for k, t in _pairs(removed) if t.startswith("同 志 们")] == ["spacing"]
 
 
+def test_fan_wen_site_download_buttons_and_thanks_are_removed():
+    raw = "\n".join(
+        [
+            "同志们：",
+            "今天会议开得很好。以上就是我讲的几点意见，请大家抓好落实。",
+            "以上是我的几点意见。",
+            "以上就是小编为大家整理的作风建设讲话稿范文，希望对大家有所帮助。",
+            "感谢您的阅读，欢迎下载！",
+            "文档为doc格式",
+            "【下载文档】",
+            "相关热词搜索：作风建设 讲话稿",
+        ]
+    )
+    text, removed = clean_text(raw)
+    # the speaker's own 以上就是我讲的… stays
+    assert text.splitlines() == raw.splitlines()[:3]
+    assert [k for k, _ in _pairs(removed)] == [
+        "watermark",
+        "page control",
+        "page control",
+        "page control",
+        "related links",
+    ]
+
+
 # ------------------------------------------------------------ speech files of other shapes
 
 BODY = [
