@@ -503,6 +503,24 @@ def _docx_with(tmp_path, build) -> list[str]:
     return read_document(path).text.split("\n")
 
 
+def test_docx_speech_laid_out_in_a_table_keeps_its_paragraphs(tmp_path):
+    title, speaker, *body = SRC.SPEECH_002
+
+    def build(document):
+        # a document template: the whole speech in one cell, beside a narrow label column
+        cell = document.add_table(rows=1, cols=2).cell(0, 1)
+        document.tables[0].cell(0, 0).text = "讲话"
+        cell.text = title
+        for line in [speaker, *body]:
+            cell.add_paragraph(line)
+        data = document.add_table(rows=1, cols=2)
+        data.cell(0, 0).text, data.cell(0, 1).text = "全市生产总值", "13%"
+        data.cell(0, 0).add_paragraph("（2008年）")
+
+    lines = _docx_with(tmp_path, build)
+    assert lines == ["讲话", *SRC.SPEECH_002, "全市生产总值 （2008年）\t13%"]
+
+
 def test_docx_tracked_changes_read_as_word_shows_them(tmp_path):
     first, second = SRC.SPEECH_001[1][:20], SRC.SPEECH_001[1][20:]
 

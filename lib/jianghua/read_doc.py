@@ -12,7 +12,7 @@ import io
 import struct
 from dataclasses import dataclass
 
-from jianghua.read_text import ReadError
+from jianghua.read_text import ReadError, row_lines
 from jianghua.read_word import NUMBER_FORMATS, spaced_label
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -317,11 +317,11 @@ def _lines(chars: list[tuple[str, int]], marks: dict, numbers: dict | None = Non
             if row_end is None:  # no properties for this mark: a row ends in two marks
                 row_end = previous == CELL_MARK
             if row_end:
-                lines.append("\t".join(c for c in cells if c))
+                lines.extend(row_lines(cells))
                 cells = []
             else:
                 cell.append(_numbered(numbers.get(end, ""), line))
-                cells.append(" ".join(p.strip() for p in cell if p.strip()).replace("\n", " "))
+                cells.append(cell)
                 cell = []
             line = []
         elif ch == PARAGRAPH_MARK:

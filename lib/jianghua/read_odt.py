@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from xml.etree import ElementTree
 
-from jianghua.read_text import ReadError
+from jianghua.read_text import ReadError, row_lines
 from jianghua.read_word import spaced_label
 
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"  # -template for .ott too
@@ -150,16 +150,12 @@ def _collect_text(element, parts: list, boxes: list) -> None:
 
 
 def _table_rows(table) -> list[str]:
-    """Return one tab-separated line per table row, its cells' paragraphs joined by spaces."""
+    """Return the lines of a table's rows (see row_lines); merged cells appear once."""
     rows = []
     for row in _rows(table):
-        cells = []
-        for cell in row:
-            if cell.tag != f"{TABLE}table-cell":
-                continue  # covered cells of a merge: the merged cell is read once
-            lines = _block_lines(cell)
-            cells.append(" ".join(line.strip() for line in lines if line.strip()))
-        rows.append("\t".join(c for c in cells if c))
+        # covered cells of a merge are left out: the merged cell is read once
+        cells = [_block_lines(cell) for cell in row if cell.tag == f"{TABLE}table-cell"]
+        rows.extend(row_lines(cells))
     return rows
 
 

@@ -12,7 +12,7 @@ import codecs
 import re
 from dataclasses import dataclass, replace
 
-from jianghua.read_text import ReadError
+from jianghua.read_text import ReadError, row_lines
 from jianghua.read_word import spaced_label
 
 RTF_MAGIC = b"{\\rtf"
@@ -328,16 +328,16 @@ class _Reader:
         self.lines.append(text)
 
     def _end_cell(self) -> None:
-        """End the current cell: its paragraphs joined by spaces, as the .docx reader does."""
-        self.row.append(" ".join(self.cell))
+        """End the current cell: its paragraphs kept for the row (see row_lines)."""
+        self.row.append(self.cell)
         self.cell = []
 
     def _end_row(self) -> None:
-        """End the current table row: its non-empty cells as one tab-separated line."""
+        """End the current table row: its lines as every reader gives them (row_lines)."""
         if self.cell:
             self._end_cell()
         if self.row:
-            self.lines.append("\t".join(cell for cell in self.row if cell))
+            self.lines.extend(row_lines(self.row))
             self.row = []
 
 

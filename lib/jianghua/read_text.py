@@ -404,3 +404,28 @@ def _is_common(ch: str) -> bool:
 def _common_cjk(text: str) -> int:
     """Return how many everyday Chinese characters text contains."""
     return sum(n for ch, n in Counter(CJK_RE.findall(text)).items() if _is_common(ch))
+
+
+# ---------------------------------------------------------------- table rows of documents
+
+# A cell this long, or with two paragraphs of sentences, holds running text: the table only
+# lays out the page (a whole speech in one cell, as document templates do).
+LAYOUT_CELL_CHARS = 200
+_SENTENCE_END = re.compile(r"[。！？!?；;]$")
+
+
+def row_lines(cells: list[list[str]]) -> list[str]:
+    """Return a table row's lines: one line of tab-separated cells, or each cell's paragraphs."""
+    cells = [
+        [ln.strip() for para in cell for ln in para.split("\n") if ln.strip()] for cell in cells
+    ]
+    if any(_running_text(cell) for cell in cells):
+        return [p for cell in cells for p in cell]
+    # a data row: each cell's paragraphs on one line (县住建局 县交通局), cells apart by tabs
+    return ["\t".join(" ".join(cell) for cell in cells if cell)]
+
+
+def _running_text(paragraphs: list[str]) -> bool:
+    """Return True when a cell's paragraphs are running text rather than a table value."""
+    sentences = sum(1 for p in paragraphs if _SENTENCE_END.search(p))
+    return sentences >= 2 or sum(map(len, paragraphs)) >= LAYOUT_CELL_CHARS

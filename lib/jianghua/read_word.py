@@ -5,7 +5,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from jianghua.read_text import ReadError
+from jianghua.read_text import ReadError, row_lines
 
 
 def read_docx(data: bytes) -> tuple[str, list[str]]:
@@ -125,7 +125,7 @@ def _word_tag(element) -> str | None:
 
 
 def _table_rows(table, word: _Word) -> list[str]:
-    """Return one tab-separated line per table row; merged cells appear once."""
+    """Return the lines of a table's rows (see row_lines); merged cells appear once."""
     rows = []
     for row in table.rows:
         cells, seen = [], set()
@@ -133,9 +133,8 @@ def _table_rows(table, word: _Word) -> list[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            lines = _block_lines(cell._tc, word)
-            cells.append(" ".join(line.strip() for line in lines if line.strip()))
-        rows.append("\t".join(c for c in cells if c))
+            cells.append(_block_lines(cell._tc, word))
+        rows.extend(row_lines(cells))
     return rows
 
 
