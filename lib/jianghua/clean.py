@@ -185,7 +185,12 @@ def _hard_wrap(raw: list[str]) -> Wrap | None:
     # wrapped prose: full lines carry clause punctuation yet most stop mid-sentence
     prose = [line for line in full if re.search(r"[,，、。;；]", line)]
     cut = [line for line in prose if not _CLOSES.search(line)]
-    long = [n for n in body if n > WRAP_LONG * width]
+    # only prose says the text is not wrapped: a printed page's url or header line runs long
+    long = [
+        n
+        for line, n in zip(raw, lengths, strict=True)
+        if n > WRAP_LONG * width and re.search(r"[,，、。;；]", line)
+    ]
     if (
         width < 16
         or len(full) < max(WRAP_MIN_LINES, 0.4 * len(body))
