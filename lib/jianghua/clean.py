@@ -83,6 +83,9 @@ WRAP_LONG = 1.25
 _CLOSES = re.compile(r"[。!?！？…:：][”’)）」』]*$")
 _OPEN_END = re.compile(r"[,，、;；“‘《(（\[【—-]$")
 _SALUTATION = ("同志们", "各位")
+# a footnote at a page's foot opens with the mark a word above it carries: 精神① … ①党的二十大：…
+_FOOTNOTE = re.compile(r"^([\u2460-\u2473]|\[\d{1,2}\]|［\d{1,2}］)")
+FOOTNOTE_MAX_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ def clean_text(text: str, patterns=None) -> tuple[str, list[dict]]:
     _remove_footer_titles(lines, removed)
     _remove_beside(lines, by_scope["beside"], removed)
     _remove_page_numbers(lines, removed)
+    _remove_footnotes(lines, removed)
     if wrap is not None:
         _remove_running_heads(lines, wrap, removed)
     _close_spaced_chars(lines, removed)
@@ -185,7 +189,12 @@ def _hard_wrap(raw: list[str]) -> Wrap | None:
     # wrapped prose: full lines carry clause punctuation yet most stop mid-sentence
     prose = [line for line in full if re.search(r"[,，、。;；]", line)]
     cut = [line for line in prose if not _CLOSES.search(line)]
-    long = [n for n in body if n > WRAP_LONG * width]
+    # only prose says the text is not wrapped: a printed page's url or header line runs long
+    long = [
+        n
+        for line, n in zip(raw, lengths, strict=True)
+        if n > WRAP_LONG * width and re.search(r"[,，、。;；]", line)
+    ]
     if (
         width < 16
         or len(full) < max(WRAP_MIN_LINES, 0.4 * len(body))
@@ -390,6 +399,35 @@ def _rising_run(values: list[int], positions: list[int]) -> list[int]:
         run.append(j)
         j = back[j]
     return run[::-1]
+
+
+def _remove_footnotes(lines, removed):
+    """Drop the footnotes between a page's last text line and its page number (or the end)."""
+    ends = [r["line"] for r in removed if r["kind"] == PAGE_KIND and lines[r["line"]] is None]
+    top = 0
+    for end in sorted({*ends, len(lines)}):
+        start = _footnote_start(lines, top, end)
+        if start is not None:
+            for i in range(start, end):
+                if lines[i] is not None:
+                    removed.append({"kind": "footnote", "text": lines[i], "line": i})
+                    lines[i] = None
+        top = end + 1
+
+
+def _footnote_start(lines, top, end) -> int | None:
+    """Return the first footnote line of the page from line top to end, or None."""
+    kept = [i for i in range(top, end) if lines[i] is not None]
+    start = None
+    for i in reversed(kept[-FOOTNOTE_MAX_LINES:]):
+        mark = _FOOTNOTE.match(lines[i])
+        if mark is None:
+            continue
+        # the mark must follow a word on the page above, or the line is a list item (①加强…)
+        above = "\n".join(lines[k] for k in kept if k < i)
+        if re.search(rf"[{CJK}”’)）》]{re.escape(mark.group(1))}", above):
+            start = i
+    return start
 
 
 def _remove_running_heads(lines, wrap, removed):

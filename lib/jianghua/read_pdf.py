@@ -35,6 +35,10 @@ MAX_JUNK_SHARE = 0.1
 MIN_CJK_CHARS = 20  # fewer Chinese characters than this say nothing about the fonts
 LOCKED_REASON = "encrypted PDF: it needs a password to open; save a copy without it"
 SCAN_REASON = "PDF has no text layer (a scan?): OCR it first"
+# an embedded encoding CMap whose codes are all two bytes long (fpdf2 and some converters write one)
+TWO_BYTE_CMAP_RE = re.compile(
+    rb"begincodespacerange\s*(<[0-9A-Fa-f]{4}>\s*<[0-9A-Fa-f]{4}>\s*)+endcodespacerange"
+)
 GARBLED_REASON = (
     "PDF text is garbled: its fonts do not say which characters their glyphs are"
     " (no ToUnicode map); OCR it first"
@@ -111,6 +115,7 @@ def _read_pages(reader) -> tuple[list[str], list[tuple[int, str]], list[int]]:
     pages, failed, blank = [], [], []
     for number, page in enumerate(reader.pages, 1):
         try:
+            _two_byte_codes(page)
             text = "\n".join(_page_lines(page)).strip("\n")
         except Exception as err:  # one damaged page should not cost the others
             failed.append((number, _reason(err)))
@@ -120,6 +125,27 @@ def _read_pages(reader) -> tuple[list[str], list[tuple[int, str]], list[int]]:
                 blank.append(number)
         pages.append(text)
     return pages, failed, blank
+
+
+def _two_byte_codes(page) -> None:
+    """Return nothing; give the page's fonts with a two-byte embedded CMap the Identity-H name."""
+    from pypdf.generic import NameObject, StreamObject
+
+    # pypdf reads an embedded encoding CMap as one-byte codes: every character past the 256th of
+    # a subset font came out as two wrong ones (说 as "2午"). Text comes from ToUnicode, which
+    # maps the same two-byte codes, so only the code length matters and Identity-H gives it.
+    fonts = page.get("/Resources", {}).get("/Font", {})
+    for ref in fonts.values():
+        font = ref.get_object()
+        encoding = font.get("/Encoding")
+        encoding = encoding.get_object() if encoding is not None else None
+        if (
+            font.get("/Subtype") == "/Type0"
+            and "/ToUnicode" in font
+            and isinstance(encoding, StreamObject)
+            and TWO_BYTE_CMAP_RE.search(encoding.get_data())
+        ):
+            font[NameObject("/Encoding")] = NameObject("/Identity-H")
 
 
 def _page_lines(page) -> list[str]:
