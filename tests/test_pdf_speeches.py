@@ -78,14 +78,21 @@ def test_official_document_header_and_distribution_block(tmp_path):
     row, removed, problems, sections = _load(tmp_path, "redhead")
     assert _kinds(removed, "document header") == ["中共章贡区委办公室文件"]
     assert _kinds(removed, "document number") == ["章办发〔2019〕5号"]
-    assert _kinds(removed, "cover notice") == ["关于印发王明同志在全区作风建设大会上的讲话的通知"]
+    assert _kinds(removed, "cover notice") == [
+        "关于印发王明同志在全区作风建设大会上的讲话的通知",
+        "各乡镇（街道）党（工）委，区直各单位党组（党委）：",
+        "现将王明同志在全区作风建设大会上的讲话印发给你们，请结合实际认真学习贯彻。",
+        "中共章贡区委办公室",
+        "2019年3月15日",
+    ]
     assert _kinds(removed, "distribution note") == [
         "抄送：市委办公室，区人大常委会办公室，区政府办公室，区政协办公室。",
         "中共章贡区委办公室 2019年3月15日印发",
     ]
-    # the 文号 was taken for the title; the speech's title block, after the cover notice, is not
-    # found yet (left for metadata)
-    assert pd.isna(row.title)
+    # below the notice, the speech's own title block: the notice's date is its issue date
+    assert (row.title, row.speaker) == (TITLE, "王明")
+    assert (row.date, row.published) == (pd.Timestamp("2019-03-12"), pd.Timestamp("2019-03-15"))
+    assert row.text.startswith("同志们：\n今天，我们召开")
     assert row.text.endswith("奋力开创新局面！")
     assert ACROSS in row.text.split("\n")
 

@@ -246,3 +246,24 @@ def test_fan_wen_site_markers_split_a_compilation():
         {"kind": "header", "text": "范文三"},
     ]
     assert {"kind": "header", "text": "篇一"} in parts[0].removed
+
+
+def test_a_cover_notice_above_a_circulated_speech_is_removed():
+    notice = [
+        "各乡镇党委，区直各单位：",
+        "现将区委书记王明同志在全区作风建设大会上的讲话印发给你们，请认真学习贯彻。",
+        "中共某某区委办公室",
+        "2019年3月15日",
+    ]
+    speech = [
+        "在全区作风建设大会上的讲话",
+        "（2019年3月12日）",
+        "同志们：",
+        "今天开会。下面讲三点。",
+    ]
+    (part,) = split_document("\n".join(notice + speech))
+    assert part.text.split("\n") == speech
+    assert part.removed == [{"kind": "cover notice", "text": line} for line in notice]
+    # the same sentence inside a speech is the speaker's words
+    said = ["同志们：", "今天开会。", "现将有关要求印发给你们，请抓好落实。", "2019年3月15日"]
+    assert split_speeches("\n".join(said)) == ["\n".join(said)]

@@ -92,7 +92,7 @@ class Corpus:
 
 MIN_SPEECH_CHARS = 50
 # removals that tell the metadata step when a speech was published
-CONTEXT_KINDS = {"publish line", "cover"}
+CONTEXT_KINDS = {"publish line", "cover", "cover notice"}
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 # Bump when the way one file becomes rows changes in a way the code hash below cannot see

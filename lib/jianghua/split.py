@@ -32,6 +32,11 @@ _CONTENTS_HEAD = re.compile(r"^(?:目\s*录|目\s*次)$")
 _CONTENTS_ENTRY = re.compile(r"^(\S.{1,80}?)[ \u3000]*(?:[.…·．_—-][ \u3000]*){3,}(\d{1,4})$")
 _SENTENCE = re.compile(r"[。!?！？;；]")
 FRONT_LINES = 8  # cover, title echo and speaker lines sit within the first lines of a part
+# An official document that circulates a speech opens with a cover notice: its addressees
+# (各乡镇党委…：), 现将…讲话印发给你们…, the issuing office and the date it was issued.
+_NOTICE_BODY = re.compile(r"^现将.{2,120}?(?:印发|转发|印送|发)给你们")
+_NOTICE_DATE = re.compile(rf"^{_PART_NUMBER}年{_PART_NUMBER}月{_PART_NUMBER}日$")
+NOTICE_LINES = 5  # from 现将… to the date: the notice's sentences, the office, the date
 MIN_PART_CHARS = 100  # a new title block needs this much speech since the last one
 # one title block in a file starts a second speech only below a whole speech this long
 LONE_START_MIN_CHARS = 1000
@@ -170,10 +175,24 @@ def _salutation_follows(lines: list[str], i: int) -> bool:
     return any(SALUTATION.match(line.strip()) for line in lines[i + 1 : i + 5])
 
 
+def _cover_notice(lines: list[str]) -> int:
+    """Return how many of a part's first lines are a cover notice (see _NOTICE_BODY), or 0."""
+    for i, line in enumerate(lines[:FRONT_LINES]):
+        if _NOTICE_BODY.match(line.strip()):
+            above = lines[:i]
+            if not all(_is_front(x) or x.rstrip().endswith(("：", ":")) for x in above):
+                return 0
+            ends = (j for j in range(i + 1, min(len(lines), i + NOTICE_LINES)))
+            return next((j + 1 for j in ends if _NOTICE_DATE.match(_key(lines[j]))), 0)
+    return 0
+
+
 def _front_matter(chunk: list[str], covers: list) -> tuple[list[str], list[dict]]:
-    """Return the part's lines without marker prefix, cover lines and title echoes."""
+    """Return the part's lines without cover notice, marker, cover lines and title echoes."""
     lines = [line for line in chunk if line.strip()]
-    removed = []
+    notice = _cover_notice(lines)
+    removed = [{"kind": "cover notice", "text": line} for line in lines[:notice]]
+    lines = lines[notice:]
     if not lines:
         return lines, removed
     marker = next((i for i, line in enumerate(lines[:FRONT_LINES]) if _MARKER.match(line)), None)
