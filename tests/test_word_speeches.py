@@ -1,0 +1,210 @@
+"""Word speeches as offices write them: contents fields, 公文 layout, compilations, Strict OOXML."""
+
+import pandas as pd
+import pytest
+from conftest import write_files
+from jianghua import load_corpus
+from lxml import etree
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+TITLE = "在全区经济工作会议上的讲话"
+HEADINGS = ["一、总体要求", "二、重点任务", "三、工作保障"]
+BODY = [
+    "同志们：",
+    "今天，我们召开全区经济工作会议，总结去年工作，部署今年任务。下面，我讲三点意见。",
+    HEADINGS[0],
+    "做好今年经济工作，必须坚持稳中求进工作总基调，坚持新发展理念，保持经济持续健康发展。",
+    HEADINGS[1],
+    "（一）抓好项目建设。项目是经济发展的生命线。要紧盯全年投资目标，加快项目落地。",
+    "（二）优化营商环境。要深化“放管服”改革，提升政务服务效能，切实为企业排忧解难。",
+    HEADINGS[2],
+    "各级各部门要切实加强组织领导，压实工作责任，确保各项任务落到实处。同志们，让我们团结一心、"
+    "开拓进取，为全面完成全年目标任务而努力奋斗！",
+]
+
+
+def _xml(text: str):
+    """Return one WordprocessingML element parsed from text."""
+    return etree.fromstring(f'<w:x xmlns:w="{W_NS}">{text}</w:x>')[0]
+
+
+def _run(text: str, tag: str = "t") -> str:
+    return f'<w:r><w:{tag} xml:space="preserve">{text}</w:{tag}></w:r>'
+
+
+def _field(code: str, result: str) -> str:
+    """Return the runs of a Word field: its code, hidden, then the result Word shows."""
+    return (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        + _run(code, "instrText")
+        + '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        + result
+        + '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+
+
+def _contents(document, entries: list[tuple[str, int]], leader: str) -> None:
+    """Append Word's automatic table of contents: a TOC field of linked entries and page numbers."""
+    tabs = f'<w:tabs><w:tab w:val="right" w:leader="{leader}" w:pos="8296"/></w:tabs>'
+    for n, (text, page) in enumerate(entries):
+        opening = ""
+        if n == 0:  # the TOC field opens in the first entry and closes after the last
+            opening = (
+                '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+                + _run(' TOC \\o "1-3" \\h \\z \\u ', "instrText")
+                + '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+            )
+        page_field = _field(f" PAGEREF _Toc{n} \\h ", _run(str(page)))
+        document.element.body.sectPr.addprevious(
+            _xml(
+                f'<w:p><w:pPr><w:pStyle w:val="TOC1"/>{tabs}</w:pPr>{opening}'
+                f'<w:hyperlink w:anchor="_Toc{n}">{_run(text)}<w:r><w:tab/></w:r>'
+                f"{page_field}</w:hyperlink></w:p>"
+            )
+        )
+    document.element.body.sectPr.addprevious(
+        _xml('<w:p><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
+    )
+
+
+def _speech_body(document, headings_styled: bool = True) -> None:
+    """Append the speech body, its section headings in Word's Heading 1 style."""
+    for line in BODY:
+        if headings_styled and line in HEADINGS:
+            document.add_paragraph(line, style="Heading 1")
+        else:
+            document.add_paragraph("\u3000\u3000" + line)
+
+
+def _docx_bytes(build) -> bytes:
+    """Return the bytes of a .docx that build(document) filled."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    build(document)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _load(tmp_path, files: dict):
+    """Return the corpus loaded (without cache) from a folder holding files."""
+    return load_corpus(write_files(tmp_path / "corpus", files), cache=False)
+
+
+def _removed(corpus, kind: str) -> list[str]:
+    return corpus.removed.loc[corpus.removed.kind == kind, "text"].tolist()
+
+
+# ---------------------------------------------------------------- table of contents
+
+
+@pytest.mark.parametrize("leader", ["dot", "none"])
+def test_word_contents_field_is_removed_and_its_entries_are_no_sections(tmp_path, leader):
+    entries = [(HEADINGS[0], 1), (HEADINGS[1], 2), ("（一）抓好项目建设", 2), (HEADINGS[2], 3)]
+
+    def build(document):
+        document.add_paragraph(TITLE)
+        document.add_paragraph("区委书记 王建国")
+        document.add_paragraph("（2019年3月12日）")
+        document.add_paragraph("目  录")
+        _contents(document, entries, leader)
+        _speech_body(document)
+
+    corpus = _load(tmp_path, {"speech.docx": _docx_bytes(build)})
+    speech = corpus.speeches.iloc[0]
+    assert (speech.title, speech.speaker, speech.role) == (TITLE, "王建国", "区委书记")
+    assert speech.date == pd.Timestamp(2019, 3, 12)
+    assert speech.text.startswith("同志们：\n今天，")
+    assert _removed(corpus, "contents") == [
+        "目录",
+        "一、总体要求 1",
+        "二、重点任务 2",
+        "（一）抓好项目建设 2",
+        "三、工作保障 3",
+    ]
+    assert corpus.sections.heading.tolist() == [
+        "总体要求",
+        "重点任务",
+        "抓好项目建设",
+        "优化营商环境",
+        "工作保障",
+    ]
+    assert corpus.problems.empty
+
+
+def test_contents_without_its_heading_line_or_numbers_is_found_by_its_headings(tmp_path):
+    def build(document):
+        document.add_paragraph(TITLE)
+        _contents(document, [("总体要求", 1), ("重点任务", 2), ("工作保障", 3)], "dot")
+        document.add_paragraph("王建国")
+        _speech_body(document)
+
+    corpus = _load(tmp_path, {"speech.docx": _docx_bytes(build)})
+    assert _removed(corpus, "contents") == ["总体要求 1", "重点任务 2", "工作保障 3"]
+    assert corpus.speeches.iloc[0][["title", "speaker"]].tolist() == [TITLE, "王建国"]
+    assert len(corpus.sections) == 5
+
+
+def test_lines_ending_in_a_number_that_head_nothing_below_stay():
+    from jianghua.split import split_document
+
+    table = ["全年新开工项目 12", "完成投资总额 35", "新增市场主体 148"]
+    text = "\n".join([TITLE, "同志们：", BODY[1], *table, BODY[3]])
+    part = split_document(text)[0]
+    assert all(line in part.text.split("\n") for line in table)
+    assert part.removed == []
+
+
+# ---------------------------------------------------------------- 公文
+
+
+@pytest.mark.parametrize(
+    ("issued", "published"),
+    [("二○一九年三月十五日", (2019, 3, 15)), ("二〇一九年三月十五日", (2019, 3, 15))],
+)
+def test_official_document_dated_in_chinese_numerals_loses_its_cover_notice(
+    tmp_path, issued, published
+):
+    notice = "现将王建国同志在全区经济工作会议上的讲话印发给你们，请结合实际认真学习贯彻。"
+
+    def build(document):
+        for line in [
+            "000128",
+            "中共某某区委文件",
+            "某发〔2019〕5号",
+            "中共某某区委",
+            "关于印发王建国同志在全区经济工作会议上的讲话的通知",
+            "各乡镇党委，区委各部委，区级各部门党组（党委）：",
+            "\u3000\u3000" + notice,
+            "中共某某区委",
+            issued,
+            TITLE,
+            "王建国",
+            "（2019年3月12日）",
+        ]:
+            document.add_paragraph(line)
+        _speech_body(document, headings_styled=False)
+        document.add_paragraph("抄送：市委办公室。")
+        document.add_paragraph("中共某某区委办公室\u3000\u3000\u3000\u30002019年3月15日印发")
+
+    corpus = _load(tmp_path, {"speech.docx": _docx_bytes(build)})
+    speech = corpus.speeches.iloc[0]
+    assert (speech.title, speech.speaker) == (TITLE, "王建国")
+    assert speech.date == pd.Timestamp(2019, 3, 12)
+    assert speech.published == pd.Timestamp(*published)
+    assert speech.text.startswith("同志们：") and speech.text.endswith("努力奋斗！")
+    assert _removed(corpus, "cover notice") == [
+        "关于印发王建国同志在全区经济工作会议上的讲话的通知",
+        "000128",
+        "中共某某区委",
+        "各乡镇党委，区委各部委，区级各部门党组（党委）：",
+        notice,
+        "中共某某区委",
+        issued,
+    ]
+    assert _removed(corpus, "document header") == ["中共某某区委文件"]
+    assert _removed(corpus, "document number") == ["某发〔2019〕5号"]
+    assert len(_removed(corpus, "distribution note")) == 2
