@@ -1,5 +1,9 @@
 """Word speeches as offices write them: contents fields, 公文 layout, compilations, Strict OOXML."""
 
+import io
+import re
+import zipfile
+
 import pandas as pd
 import pytest
 from conftest import write_files
@@ -78,8 +82,6 @@ def _speech_body(document, headings_styled: bool = True) -> None:
 
 def _docx_bytes(build) -> bytes:
     """Return the bytes of a .docx that build(document) filled."""
-    import io
-
     import docx
 
     document = docx.Document()
@@ -208,3 +210,40 @@ def test_official_document_dated_in_chinese_numerals_loses_its_cover_notice(
     assert _removed(corpus, "document header") == ["中共某某区委文件"]
     assert _removed(corpus, "document number") == ["某发〔2019〕5号"]
     assert len(_removed(corpus, "distribution note")) == 2
+
+
+# ---------------------------------------------------------------- Strict Open XML
+
+
+def _strict(data: bytes) -> bytes:
+    """Return a .docx saved as Word's "Strict Open XML Document": ISO namespaces throughout."""
+    transitional = (
+        rb"http://schemas\.openxmlformats\.org/(officeDocument|drawingml|wordprocessingml)/2006/"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as strict:
+        for info in source.infolist():
+            part = re.sub(transitional, rb"http://purl.oclc.org/ooxml/\1/", source.read(info))
+            strict.writestr(info, part)
+    return out.getvalue()
+
+
+def test_strict_open_xml_docx_is_read_like_any_docx(tmp_path):
+    from jianghua.read import read_document
+
+    def build(document):
+        document.add_paragraph(TITLE)
+        document.add_paragraph("王建国")
+        _speech_body(document)
+
+    data = _docx_bytes(build)
+    with zipfile.ZipFile(io.BytesIO(_strict(data))) as package:
+        assert b"http://purl.oclc.org/ooxml/wordprocessingml/main" in package.read(
+            "word/document.xml"
+        )
+    (tmp_path / "strict.docx").write_bytes(_strict(data))
+    (tmp_path / "plain.docx").write_bytes(data)
+    strict = read_document(tmp_path / "strict.docx")
+    assert (strict.format, strict.notes) == ("docx", [])
+    assert strict.text == read_document(tmp_path / "plain.docx").text
+    assert strict.text.split("\n")[:3] == [TITLE, "王建国", "\u3000\u3000同志们："]

@@ -29,6 +29,8 @@ def read_docx(data: bytes) -> tuple[str, list[str]]:
             if "word/document.xml" not in archive.namelist():
                 raise ReadError("corrupt .docx: no word/document.xml inside")
             notes = _unread_notes(archive)
+            if STRICT_MARK in archive.read("word/document.xml")[:4096]:
+                data = _transitional(archive)
         document = docx.Document(io.BytesIO(data))
         word = _Word(document, _Numbering(document))
     except ReadError:
@@ -40,6 +42,27 @@ def read_docx(data: bytes) -> tuple[str, list[str]]:
     except Exception as err:  # python-docx raises many types for damaged packages
         raise ReadError(f"corrupt .docx: {type(err).__name__}: {err}") from err
     return "\n".join(_docx_lines(word)), notes
+
+
+# Word's "Strict Open XML" files (and some converters') name the same markup by ISO namespaces,
+# which python-docx does not know: http://purl.oclc.org/ooxml/wordprocessingml/main is
+# http://schemas.openxmlformats.org/wordprocessingml/2006/main, and so on for every part.
+STRICT_MARK = b"http://purl.oclc.org/ooxml/"
+STRICT_RE = re.compile(
+    rb"http://purl\.oclc\.org/ooxml/(officeDocument|drawingml|wordprocessingml)/"
+)
+
+
+def _transitional(archive) -> bytes:
+    """Return a Strict OOXML package rewritten with the transitional namespaces Word also reads."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as copy:
+        for info in archive.infolist():
+            part = archive.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                part = STRICT_RE.sub(rb"http://schemas.openxmlformats.org/\1/2006/", part)
+            copy.writestr(info, part)
+    return out.getvalue()
 
 
 # Footnote parts hold separators (typed) beside the real notes (untyped).
