@@ -7,7 +7,7 @@ import zipfile
 import pandas as pd
 import pytest
 from conftest import write_files
-from jianghua import load_corpus
+from jianghua import config, load_corpus
 from lxml import etree
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -247,3 +247,51 @@ def test_strict_open_xml_docx_is_read_like_any_docx(tmp_path):
     assert (strict.format, strict.notes) == ("docx", [])
     assert strict.text == read_document(tmp_path / "plain.docx").text
     assert strict.text.split("\n")[:3] == [TITLE, "王建国", "\u3000\u3000同志们："]
+
+
+MAIN_TYPES = {
+    "docm": b"application/vnd.ms-word.document.macroEnabled.main+xml",
+    "dotx": b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    "dotm": b"application/vnd.ms-word.template.macroEnabled.main+xml",
+}
+
+
+def _retyped(data: bytes, main_type: bytes) -> bytes:
+    """Return a .docx package whose main part has another content type (.docm, .dotx...)."""
+    plain = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                part = part.replace(plain, main_type)
+            copy.writestr(info, part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("宏.docm", "docm"), ("模板.dotx", "dotx"), ("模板.dotm", "dotm"), ("改名.docx", "docm")],
+)
+def test_macro_enabled_documents_and_templates_are_read(tmp_path, name, kind):
+    from jianghua.read import read_document
+
+    def build(document):
+        document.add_paragraph(TITLE)
+        _speech_body(document)
+
+    (tmp_path / name).write_bytes(_retyped(_docx_bytes(build), MAIN_TYPES[kind]))
+    doc = read_document(tmp_path / name)
+    assert (doc.format, doc.notes) == ("docx", [])
+    assert doc.text.split("\n")[:2] == [TITLE, "\u3000\u3000同志们："]
+
+
+@pytest.mark.parametrize("suffix", [".dot", ".wpt"])
+def test_word_and_wps_97_templates_are_read_as_doc(tmp_path, suffix):
+    from jianghua.read import read_document
+
+    fixtures = config.TESTS_DIR / "fixtures" / "read"
+    (tmp_path / f"speech{suffix}").write_bytes((fixtures / "speech.doc").read_bytes())
+    doc = read_document(tmp_path / f"speech{suffix}")
+    plain = read_document(fixtures / "speech.doc")
+    assert (doc.format, doc.text, doc.notes) == ("doc", plain.text, plain.notes)

@@ -29,7 +29,7 @@ def read_docx(data: bytes) -> tuple[str, list[str]]:
             if "word/document.xml" not in archive.namelist():
                 raise ReadError("corrupt .docx: no word/document.xml inside")
             notes = _unread_notes(archive)
-            if STRICT_MARK in archive.read("word/document.xml")[:4096]:
+            if _needs_rewrite(archive):
                 data = _transitional(archive)
         document = docx.Document(io.BytesIO(data))
         word = _Word(document, _Numbering(document))
@@ -53,14 +53,34 @@ STRICT_RE = re.compile(
 )
 
 
+# A macro-enabled document (.docm) or a template (.dotx, .dotm), often renamed .docx, differs
+# from a .docx only in its main part's content type, which python-docx refuses.
+DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+OTHER_MAIN_TYPE = re.compile(
+    rb"application/vnd\.(?:ms-word\.(?:document|template)\.macroEnabled"
+    rb"|openxmlformats-officedocument\.wordprocessingml\.template)\.main\+xml"
+)
+CONTENT_TYPES = "[Content_Types].xml"
+
+
+def _needs_rewrite(archive) -> bool:
+    """Return True for a Strict OOXML package, a macro-enabled document or a template."""
+    names = archive.namelist()
+    types = archive.read(CONTENT_TYPES) if CONTENT_TYPES in names else b""
+    document = archive.read("word/document.xml")[:4096]
+    return STRICT_MARK in document or OTHER_MAIN_TYPE.search(types) is not None
+
+
 def _transitional(archive) -> bytes:
-    """Return a Strict OOXML package rewritten with the transitional namespaces Word also reads."""
+    """Return the package with transitional namespaces and a plain document's content type."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as copy:
         for info in archive.infolist():
             part = archive.read(info)
             if info.filename.endswith((".xml", ".rels")):
                 part = STRICT_RE.sub(rb"http://schemas.openxmlformats.org/\1/2006/", part)
+            if info.filename == CONTENT_TYPES:
+                part = OTHER_MAIN_TYPE.sub(DOCUMENT_TYPE, part)
             copy.writestr(info, part)
     return out.getvalue()
 
