@@ -295,3 +295,74 @@ def test_word_and_wps_97_templates_are_read_as_doc(tmp_path, suffix):
     doc = read_document(tmp_path / f"speech{suffix}")
     plain = read_document(fixtures / "speech.doc")
     assert (doc.format, doc.text, doc.notes) == ("doc", plain.text, plain.notes)
+
+
+# ---------------------------------------------------------------- compilations and layout
+
+TALKS = [
+    ("在全区经济工作会议上的讲话", "王建国"),
+    ("在全区安全生产工作会议上的讲话", "李红梅"),
+    ("在全区脱贫攻坚推进会上的讲话", "张志强"),
+]
+
+
+def test_compilation_with_word_contents_and_page_breaks_splits_per_speech(tmp_path):
+    def build(document):
+        document.add_paragraph("领导讲话汇编")
+        document.add_paragraph("中共某某区委办公室编")
+        document.add_paragraph("目录")
+        _contents(
+            document,
+            [(f"{name}同志{title}", 1 + 4 * n) for n, (title, name) in enumerate(TALKS)],
+            "dot",
+        )
+        for title, name in TALKS:
+            paragraph = document.add_paragraph(title)
+            paragraph.paragraph_format.page_break_before = True
+            document.add_paragraph(name)
+            document.add_paragraph("（2019年3月12日）")
+            _speech_body(document, headings_styled=False)
+
+    corpus = _load(tmp_path, {"汇编.docx": _docx_bytes(build)})
+    speeches = corpus.speeches
+    assert speeches[["title", "speaker"]].values.tolist() == [list(t) for t in TALKS]
+    assert (speeches.date == pd.Timestamp(2019, 3, 12)).all()
+    assert speeches.text.str.startswith("同志们：").all()
+    assert _removed(corpus, "cover") == ["领导讲话汇编", "中共某某区委办公室编"]
+    assert _removed(corpus, "contents") == [
+        "目录",
+        "王建国同志在全区经济工作会议上的讲话 1",
+        "李红梅同志在全区安全生产工作会议上的讲话 5",
+        "张志强同志在全区脱贫攻坚推进会上的讲话 9",
+    ]
+    assert len(corpus.sections) == 15
+
+
+def test_two_paragraph_title_right_aligned_speaker_and_chinese_date(tmp_path):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    def build(document):
+        document.add_paragraph("在全区经济工作会议暨")
+        document.add_paragraph("优化营商环境大会上的讲话")
+        for line in ["区委书记\u3000王建国", "二〇一九年三月十二日"]:
+            document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        first = document.add_paragraph("\u3000\u3000" + BODY[0])
+        # a comment on the first sentence and a footnote mark: neither shows as text
+        first._p.append(_xml('<w:commentRangeStart w:id="0"/>'))
+        paragraph = document.add_paragraph("\u3000\u3000" + BODY[1][:12])
+        paragraph._p.append(_xml('<w:r><w:commentReference w:id="0"/></w:r>'))
+        paragraph._p.append(_xml('<w:r><w:footnoteReference w:id="1"/></w:r>'))
+        paragraph._p.append(_xml(_run(BODY[1][12:])))
+        # a paragraph pasted from a PDF, its lines ended with Shift+Enter
+        wrapped = document.add_paragraph("\u3000\u3000" + BODY[3][:20])
+        wrapped.add_run().add_break()
+        wrapped.add_run(BODY[3][20:])
+        for line in BODY[4:]:
+            document.add_paragraph("\u3000\u3000" + line)
+
+    corpus = _load(tmp_path, {"speech.docx": _docx_bytes(build)})
+    speech = corpus.speeches.iloc[0]
+    assert speech.title == "在全区经济工作会议暨优化营商环境大会上的讲话"
+    assert (speech.speaker, speech.role) == ("王建国", "区委书记")
+    assert speech.date == pd.Timestamp(2019, 3, 12)
+    assert speech.text.split("\n")[:3] == ["同志们：", BODY[1], BODY[3]]
