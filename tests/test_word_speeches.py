@@ -6,7 +6,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-from conftest import write_files
+from conftest import load_script, write_files
 from jianghua import config, load_corpus
 from lxml import etree
 
@@ -366,3 +366,19 @@ def test_two_paragraph_title_right_aligned_speaker_and_chinese_date(tmp_path):
     assert (speech.speaker, speech.role) == ("王建国", "区委书记")
     assert speech.date == pd.Timestamp(2019, 3, 12)
     assert speech.text.split("\n")[:3] == ["同志们：", BODY[1], BODY[3]]
+
+
+def test_doc_contents_field_is_removed_like_a_docx_one(tmp_path):
+    fixtures = config.TESTS_DIR / "fixtures" / "read"
+    script = load_script(fixtures / "make_contents_doc.py")
+    corpus = _load(tmp_path, {"contents.doc": (fixtures / "contents.doc").read_bytes()})
+    speech = corpus.speeches.iloc[0]
+    assert (speech.title, speech.speaker, speech.role) == (
+        "在全县农村工作会议上的讲话",
+        "赵志刚",
+        "县委书记",
+    )
+    assert speech.date == pd.Timestamp(2020, 2, 18)
+    assert speech.text == "\n".join(script.BODY)
+    assert _removed(corpus, "contents") == ["目录"] + [f"{t} {p}" for t, p in script.ENTRIES]
+    assert corpus.sections.heading.tolist() == [t[2:] for t, _ in script.ENTRIES]
