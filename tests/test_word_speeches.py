@@ -382,3 +382,14 @@ def test_doc_contents_field_is_removed_like_a_docx_one(tmp_path):
     assert speech.text == "\n".join(script.BODY)
     assert _removed(corpus, "contents") == ["目录"] + [f"{t} {p}" for t, p in script.ENTRIES]
     assert corpus.sections.heading.tolist() == [t[2:] for t, _ in script.ENTRIES]
+
+
+def test_table_rows_of_names_and_falling_counts_are_not_contents():
+    from jianghua.split import split_document
+
+    rows = ["道路交通领域 12", "危险化学品领域 5"]
+    later = ["道路交通领域要严查超载超限。", "危险化学品领域要落实企业主体责任。"]
+    text = "\n".join([TITLE, "同志们：", BODY[1], *rows, *later])
+    part = split_document(text)[0]
+    assert part.text.split("\n")[-4:] == rows + later
+    assert part.removed == []

@@ -162,18 +162,26 @@ def _contents_titles(lines: list[str], contents: set[int]) -> list[str]:
 
 
 def _contents_blocks(lines: list[str]) -> set[int]:
-    """Return the line numbers of tables of contents: 目录 and two or more entries, or more."""
+    """Return the line numbers of tables of contents: 目录 with its entries, or 2+ entries."""
     found, block = set(), []
     for i, line in enumerate([*lines, ""]):
         line = line.strip()
         if line and (_CONTENTS_HEAD.match(line) and not block or _is_entry(lines, i)):
             block.append(i)
         elif line or i == len(lines):
-            entries = len(block) - bool(block and _CONTENTS_HEAD.match(lines[block[0]].strip()))
-            if entries >= 2 or entries and len(block) > entries:
+            if _is_contents_block([lines[k].strip() for k in block]):
                 found.update(block)
             block = []
     return found
+
+
+def _is_contents_block(block: list[str]) -> bool:
+    """Return True for 目录 with an entry below it, or two entries or more, pages in order."""
+    entries = block[1:] if block and _CONTENTS_HEAD.match(block[0]) else block
+    # a table's rows of names and counts can look like entries; their numbers seldom rise
+    pages = [int(re.search(r"\d+$", entry).group()) for entry in entries]
+    rising = all(a <= b for a, b in zip(pages, pages[1:], strict=False))
+    return rising and (len(entries) >= 2 or len(entries) == 1 and len(block) == 2)
 
 
 def _is_entry(lines: list[str], i: int) -> bool:
