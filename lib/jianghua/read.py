@@ -20,8 +20,10 @@ from jianghua.read_word import read_docx
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
-DOCX_SUFFIXES = {".docx"}
-DOC_SUFFIXES = {".doc", ".wps"}  # Word 97-2003; Kingsoft WPS writes the same format
+# Word's macro-enabled documents and its templates are .docx packages too
+DOCX_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
+# Word 97-2003 and its templates; Kingsoft WPS writes the same format (.wps, .wpt templates)
+DOC_SUFFIXES = {".doc", ".dot", ".wps", ".wpt"}
 MHTML_SUFFIXES = {".mht", ".mhtml"}
 PDF_SUFFIXES = {".pdf"}
 RTF_SUFFIXES = {".rtf"}

@@ -29,6 +29,8 @@ def read_docx(data: bytes) -> tuple[str, list[str]]:
             if "word/document.xml" not in archive.namelist():
                 raise ReadError("corrupt .docx: no word/document.xml inside")
             notes = _unread_notes(archive)
+            if _needs_rewrite(archive):
+                data = _transitional(archive)
         document = docx.Document(io.BytesIO(data))
         word = _Word(document, _Numbering(document))
     except ReadError:
@@ -40,6 +42,47 @@ def read_docx(data: bytes) -> tuple[str, list[str]]:
     except Exception as err:  # python-docx raises many types for damaged packages
         raise ReadError(f"corrupt .docx: {type(err).__name__}: {err}") from err
     return "\n".join(_docx_lines(word)), notes
+
+
+# Word's "Strict Open XML" files (and some converters') name the same markup by ISO namespaces,
+# which python-docx does not know: http://purl.oclc.org/ooxml/wordprocessingml/main is
+# http://schemas.openxmlformats.org/wordprocessingml/2006/main, and so on for every part.
+STRICT_MARK = b"http://purl.oclc.org/ooxml/"
+STRICT_RE = re.compile(
+    rb"http://purl\.oclc\.org/ooxml/(officeDocument|drawingml|wordprocessingml)/"
+)
+
+
+# A macro-enabled document (.docm) or a template (.dotx, .dotm), often renamed .docx, differs
+# from a .docx only in its main part's content type, which python-docx refuses.
+DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+OTHER_MAIN_TYPE = re.compile(
+    rb"application/vnd\.(?:ms-word\.(?:document|template)\.macroEnabled"
+    rb"|openxmlformats-officedocument\.wordprocessingml\.template)\.main\+xml"
+)
+CONTENT_TYPES = "[Content_Types].xml"
+
+
+def _needs_rewrite(archive) -> bool:
+    """Return True for a Strict OOXML package, a macro-enabled document or a template."""
+    names = archive.namelist()
+    types = archive.read(CONTENT_TYPES) if CONTENT_TYPES in names else b""
+    document = archive.read("word/document.xml")[:4096]
+    return STRICT_MARK in document or OTHER_MAIN_TYPE.search(types) is not None
+
+
+def _transitional(archive) -> bytes:
+    """Return the package with transitional namespaces and a plain document's content type."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as copy:
+        for info in archive.infolist():
+            part = archive.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                part = STRICT_RE.sub(rb"http://schemas.openxmlformats.org/\1/2006/", part)
+            if info.filename == CONTENT_TYPES:
+                part = OTHER_MAIN_TYPE.sub(DOCUMENT_TYPE, part)
+            copy.writestr(info, part)
+    return out.getvalue()
 
 
 # Footnote parts hold separators (typed) beside the real notes (untyped).

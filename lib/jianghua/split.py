@@ -30,12 +30,19 @@ _NUMBERED_TITLE = re.compile(
 # a table of contents: 目录, and entries that end in leader dots and a page number
 _CONTENTS_HEAD = re.compile(r"^(?:目\s*录|目\s*次)$")
 _CONTENTS_ENTRY = re.compile(r"^(\S.{1,80}?)[ \u3000]*(?:[.…·．_—-][ \u3000]*){3,}(\d{1,4})$")
+# Word's automatic contents: the tab before each entry's page number reads as a space, and its
+# dot leaders are a tab setting, not characters; the entry's heading comes again further down
+_CONTENTS_PAGE = re.compile(r"^(\S.{1,80}?)[ \u3000]+(\d{1,4})$")
+MIN_ENTRY_CHARS = 4  # a shorter entry text could be found anywhere further down
 _SENTENCE = re.compile(r"[。!?！？;；]")
 FRONT_LINES = 8  # cover, title echo and speaker lines sit within the first lines of a part
 # An official document that circulates a speech opens with a cover notice: its addressees
 # (各乡镇党委…：), 现将…讲话印发给你们…, the issuing office and the date it was issued.
 _NOTICE_BODY = re.compile(r"^现将.{2,120}?(?:印发|转发|印送|发)给你们")
-_NOTICE_DATE = re.compile(rf"^{_PART_NUMBER}年{_PART_NUMBER}月{_PART_NUMBER}日$")
+# the issue date: 2019年3月15日, or in Chinese numerals with 〇, ○ or 零 (二○一九年三月十五日)
+_NOTICE_DATE = re.compile(
+    r"^[一二三四五六七八九十零〇○Ｏ\d]+年[一二三四五六七八九十\d]+月[一二三四五六七八九十\d]+日$"
+)
 NOTICE_LINES = 5  # from 现将… to the date: the notice's sentences, the office, the date
 MIN_PART_CHARS = 100  # a new title block needs this much speech since the last one
 # one title block in a file starts a second speech only below a whole speech this long
@@ -65,18 +72,25 @@ def split_document(text: str, patterns=None) -> list[Part]:
     covers = [p.regex for p in patterns if p.scope == "cover"]
     lines = text.split("\n")
     starts = _line_offsets(lines)
-    firsts = _part_starts(lines)
+    contents = _contents_blocks(lines)
+    firsts = _part_starts(lines, contents)
     parts = []
     # short lines above the first part: the compilation's own title (cover) and its contents
     prefix = [
-        {"kind": "contents" if _is_contents(line) else "cover", "text": line}
-        for line in lines[: firsts[0]]
+        {"kind": "contents" if _is_contents(line) or i in contents else "cover", "text": line}
+        for i, line in enumerate(lines[: firsts[0]])
         if line.strip()
     ]
     for n, first in enumerate(firsts):
         last = firsts[n + 1] if n + 1 < len(firsts) else len(lines)
-        body, removed = _front_matter(lines[first:last], covers)
-        removed = (prefix if n == 0 else []) + removed
+        chunk = lines[first:last]
+        # a speech's own contents (Word's, below its title block) is no part of its text
+        inside = [
+            {"kind": "contents", "text": chunk[i - first]} for i in contents if first <= i < last
+        ]
+        chunk = ["" if first + k in contents else line for k, line in enumerate(chunk)]
+        body, removed = _front_matter(chunk, covers)
+        removed = (prefix if n == 0 else []) + inside + removed
         end = starts[last] - 1 if last < len(lines) else len(text)
         parts.append(Part("\n".join(body).strip("\n"), starts[first], end, removed))
     return parts
@@ -90,13 +104,13 @@ def _line_offsets(lines: list[str]) -> list[int]:
     return offsets
 
 
-def _part_starts(lines: list[str]) -> list[int]:
+def _part_starts(lines: list[str], contents: set[int]) -> list[int]:
     """Return the line numbers where speeches start (always at least [0])."""
     markers = [i for i, line in enumerate(lines) if _MARKER.match(line.strip())]
     if len(markers) >= 2:
         return _with_preface(lines, markers)
     starts, since = [], MIN_PART_CHARS
-    listed = _contents_titles(lines)
+    listed = _contents_titles(lines, contents)
     for i, line in enumerate(lines):
         opens = _salutation_follows(lines, i) or _listed(line, listed)
         if since >= MIN_PART_CHARS and _is_title(line) and opens:
@@ -140,10 +154,55 @@ def _is_contents(line: str) -> bool:
     return bool(_CONTENTS_HEAD.match(line) or _CONTENTS_ENTRY.match(line))
 
 
-def _contents_titles(lines: list[str]) -> list[str]:
+def _contents_titles(lines: list[str], contents: set[int]) -> list[str]:
     """Return the titles listed in the file's table of contents, without spaces."""
-    found = (_CONTENTS_ENTRY.match(line.strip()) for line in lines)
+    found = [_CONTENTS_ENTRY.match(line.strip()) for line in lines]
+    found += [_CONTENTS_PAGE.match(lines[i].strip()) for i in sorted(contents)]
     return [_key(m.group(1)) for m in found if m]
+
+
+def _contents_blocks(lines: list[str]) -> set[int]:
+    """Return the line numbers of tables of contents: 目录 with its entries, or 2+ entries."""
+    found, block = set(), []
+    for i, line in enumerate([*lines, ""]):
+        line = line.strip()
+        if line and (_CONTENTS_HEAD.match(line) and not block or _is_entry(lines, i)):
+            block.append(i)
+        elif line or i == len(lines):
+            if _is_contents_block([lines[k].strip() for k in block]):
+                found.update(block)
+            block = []
+    return found
+
+
+def _is_contents_block(block: list[str]) -> bool:
+    """Return True for 目录 with an entry below it, or two entries or more, pages in order."""
+    entries = block[1:] if block and _CONTENTS_HEAD.match(block[0]) else block
+    # a table's rows of names and counts can look like entries; their numbers seldom rise
+    pages = [int(re.search(r"\d+$", entry).group()) for entry in entries]
+    rising = all(a <= b for a, b in zip(pages, pages[1:], strict=False))
+    return rising and (len(entries) >= 2 or len(entries) == 1 and len(block) == 2)
+
+
+def _is_entry(lines: list[str], i: int) -> bool:
+    """Return True for a contents entry: …21 with leaders, or a heading found again below."""
+    line = lines[i].strip()
+    if _CONTENTS_ENTRY.match(line):
+        return True
+    m = _CONTENTS_PAGE.match(line)
+    if not m or _SENTENCE.search(line) or len(_key(m.group(1))) < MIN_ENTRY_CHARS:
+        return False
+    entry = _key(m.group(1))
+    for later in lines[i + 1 :]:
+        key = _key(later)
+        if not key or _CONTENTS_PAGE.match(later.strip()):
+            continue
+        # the heading opens a later line, its number there or not, or a speech title ends it
+        if key.startswith(entry) or _NUMBER.sub("", key, count=1).startswith(entry):
+            return True
+        if len(key) >= 6 and entry.endswith(key) and _is_front(later):
+            return True
+    return False
 
 
 def _listed(line: str, listed: list[str]) -> bool:
