@@ -148,6 +148,10 @@ def test_public_information_page_of_a_county_site(tmp_path):
         ("（责任编辑：王晓丽）", "publish line"),
         ("图为会议现场", "photo caption"),
         ("原创 某某区融媒体中心 清风某某 2021-03-10 18:30 发表于江西", "publish line"),
+        ("责编：李四", "publish line"),
+        ("来源 | 某某发布", "publish line"),
+        ("（完）", "end mark"),
+        ("【我要纠错】", "page control"),
     ],
 )
 def test_web_furniture_line_is_removed_with_its_kind(line, kind):
@@ -161,6 +165,7 @@ def test_web_furniture_line_is_removed_with_its_kind(line, kind):
     [
         "在看到成绩的同时，我们也要清醒认识到存在的问题。",
         "点赞是对干部的激励，要让实干者得到实惠。",
+        "文字是记录历史的载体。",
     ],
 )
 def test_speech_lines_like_web_buttons_stay(line):
