@@ -44,7 +44,7 @@ def read_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[s
         root = lxml.html.fromstring(html)
     except Exception as err:  # lxml raises several types for broken markup
         raise ReadError(f"cannot parse the web page: {err}") from err
-    root = _unwrap_layout_tables(root)
+    root = _sections_as_divs(_unwrap_layout_tables(root))
     pager = _pager(root)
     if pager is not None and pager.getparent() is not None:
         pager.drop_tree()  # page links are furniture, whichever block holds them
@@ -64,13 +64,35 @@ def read_html(data: bytes, charset: str | None = None) -> tuple[str, str, list[s
             raise ReadError("no Chinese text found in the web page (no main content either)")
     # The headline and publish line are page text the metadata stage needs, but
     # trafilatura keeps them out of the main text.
-    flat = " ".join(text.split())
+    # (a publish stamp may be a bare date and time: WeChat's 2021-03-10 18:30)
+    title, stamp = _page_title(root), _publish_line(root)
     head = [
         line
-        for line in (_page_title(root), _publish_line(root))
-        if line and CJK_RE.search(line) and line not in flat
+        for line in (title if title and CJK_RE.search(title) else None, stamp)
+        if line and not _already_in(line, text)
     ]
     return _tidy_lines("\n".join([*head, text])), encoding, notes + _pagination_notes(pager)
+
+
+PROSE_RE = re.compile(r"[。！？!?，,；;]")
+
+
+def _already_in(line: str, text: str) -> bool:
+    """Return True when the text holds the line on a line of its own (or a header-like line)."""
+    # a headline quoted inside a sentence (以上就是…的讲话，希望…) is not the headline itself
+    for kept in text.splitlines():
+        kept = " ".join(kept.split())
+        if line in kept and not PROSE_RE.search(kept.replace(line, "")):
+            return True
+    return False
+
+
+def _sections_as_divs(root):
+    """Return the page with its <section> elements made <div>s."""
+    # WeChat editors write each paragraph as a bare <section>; trafilatura keeps only one of them
+    for section in root.iter("section"):
+        section.tag = "div"
+    return root
 
 
 # A pager: 上一页/下一页 or 第2页 links, with 共3页 or page numbers beside them.
@@ -224,14 +246,18 @@ def _element_text(element) -> str:
     return "" if element is None else " ".join(element.text_content().split())
 
 
-PUBLISH_RE = re.compile(r"(发布|发表|更新|时间|日期)\s*[:：]\s*\d{4}")
+# a labelled date, or a page stamp opening with date and clock time (2021-03-10 08:25 来源：…)
+PUBLISH_RE = re.compile(
+    r"(发布|发表|更新|时间|日期)\s*[:：]\s*\d{4}"
+    r"|^\s*\d{4}\s*[-/年.]\s*\d{1,2}\s*[-/月.]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}"
+)
 
 
 def _publish_line(root) -> str | None:
     """Return the page's short 'published on' line (发布时间: 2015-03-30 ...), if any."""
     found = [
         element
-        for element in root.iter("div", "p", "span", "td", "li")
+        for element in root.iter("div", "p", "span", "td", "li", "em", "time")
         if len(element.text_content()) < 300 and PUBLISH_RE.search(element.text_content())
     ]
     # The innermost match: a wrapper around the headline and the publish line is not it.
