@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from xml.etree import ElementTree
 
-from jianghua.read_text import ReadError, row_lines
+from jianghua.read_text import ReadError, check_zip, row_lines
 from jianghua.read_word import spaced_label
 
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"  # -template for .ott too
@@ -45,12 +45,7 @@ ROW_GROUPS = {f"{TABLE}table-header-rows", f"{TABLE}table-rows", f"{TABLE}table-
 
 def read_odt(data: bytes) -> tuple[str, list[str]]:
     """Return (paragraphs and table rows of an .odt, one per line in document order; notes)."""
-    if not data:
-        raise ReadError("empty file")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        if data.startswith(b"PK\x03\x04"):
-            raise ReadError("corrupt .odt: the zip archive is truncated or damaged")
-        raise ReadError("corrupt .odt: not a zip archive")
+    check_zip(data, ".odt")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _check_package(archive)

@@ -406,6 +406,22 @@ def _common_cjk(text: str) -> int:
     return sum(n for ch, n in Counter(CJK_RE.findall(text)).items() if _is_common(ch))
 
 
+# ---------------------------------------------------------------- office documents
+
+
+def check_zip(data: bytes, kind: str) -> None:
+    """Raise ReadError, naming kind (".docx", ".odt"), unless data is a whole zip archive."""
+    import io
+    import zipfile
+
+    if not data:
+        raise ReadError("empty file")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(b"PK\x03\x04"):
+            raise ReadError(f"corrupt {kind}: the zip archive is truncated or damaged")
+        raise ReadError(f"corrupt {kind}: not a zip archive")
+
+
 # ---------------------------------------------------------------- table rows of documents
 
 # A cell this long, or with two paragraphs of sentences, holds running text: the table only

@@ -5,7 +5,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from jianghua.read_text import ReadError, row_lines
+from jianghua.read_text import ReadError, check_zip, row_lines
 
 
 def read_docx(data: bytes) -> tuple[str, list[str]]:
@@ -15,12 +15,7 @@ def read_docx(data: bytes) -> tuple[str, list[str]]:
         raise ReadError(
             "not a .docx: an OLE compound file (a Word 97-2003 .doc or a password-protected file)"
         )
-    if not data:
-        raise ReadError("empty file")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        if data.startswith(b"PK\x03\x04"):
-            raise ReadError("corrupt .docx: the zip archive is truncated or damaged")
-        raise ReadError("corrupt .docx: not a zip archive")
+    check_zip(data, ".docx")
     import docx  # imported here: only needed for Word files
     from lxml import etree
 
