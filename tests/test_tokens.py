@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-from jianghua import config, segment, token_cache
+from jianghua import cache_files, config, segment, token_cache
 from jianghua.corpus import Corpus
 
 # the module: the package attribute jianghua.tokens is the tokens() function
@@ -297,6 +297,69 @@ def test_one_added_text_is_the_only_one_segmented_and_the_bundle_follows(bundled
     assert tk.tokens(corpus).attrs["segmented"] == 0
 
 
+def _only_bundles_left(folder):
+    """Delete the texts' own entries, so that tokens can only come from the bundle files."""
+    for entry in folder.rglob("*.tok"):
+        if not entry.name.startswith("bundle"):
+            entry.unlink()
+    tk.clear_memory()
+
+
+def test_added_texts_go_to_a_small_file_and_the_bundle_stays(bundled):
+    texts = _many_texts(20)
+    tk.tokens(Corpus.from_texts(texts))
+    (bundle,) = bundled.rglob("bundle.tok")
+    before = bundle.read_bytes()
+    texts["new"] = "招商引资要有执行力，优化软环境。"
+    corpus = Corpus.from_texts(texts)
+    tk.clear_memory()
+    assert tk.tokens(corpus).attrs["segmented"] == 1
+    assert bundle.read_bytes() == before
+    added = bundle.with_name("bundle-added.tok")
+    assert added.stat().st_size < len(before) / 5
+    _only_bundles_left(bundled)
+    again = tk.tokens(corpus)
+    assert again.attrs["segmented"] == 0
+    pdt.assert_frame_equal(again, tk.tokens(corpus, cache=False))
+    assert _tokens_of(again, "new") == ["招商引资", "要", "有", "执行力", "优化", "软环境"]
+
+
+def test_many_added_texts_rewrite_the_bundle(bundled):
+    texts = _many_texts(20)
+    tk.tokens(Corpus.from_texts(texts))
+    texts["new"] = "招商引资要有执行力，优化软环境。"
+    tk.clear_memory()
+    tk.tokens(Corpus.from_texts(texts))
+    (added,) = bundled.rglob("bundle-added.tok")
+    old_added = added.read_bytes()
+    texts.update({f"more{i}": f"第{i}项任务要压实责任，确保落地见效。" for i in range(5)})
+    corpus = Corpus.from_texts(texts)
+    tk.clear_memory()
+    assert tk.tokens(corpus).attrs["segmented"] == 5  # 6 texts not in the bundle: over 10%
+    assert not added.exists()
+    added.write_bytes(old_added)  # an added file of the old bundle is not read with the new
+    _only_bundles_left(bundled)
+    again = tk.tokens(corpus)
+    assert again.attrs["segmented"] == 0
+    pdt.assert_frame_equal(again, tk.tokens(corpus, cache=False))
+
+
+def test_a_damaged_added_file_is_not_trusted(bundled):
+    texts = _many_texts(20)
+    tk.tokens(Corpus.from_texts(texts))
+    texts["new"] = "招商引资要有执行力，优化软环境。"
+    corpus = Corpus.from_texts(texts)
+    tk.clear_memory()
+    expected = tk.tokens(corpus)
+    (added,) = bundled.rglob("bundle-added.tok")
+    added.write_bytes(added.read_bytes()[:-3])
+    tk.clear_memory()
+    with pytest.warns(UserWarning, match="damaged"):
+        again = tk.tokens(corpus)
+    pdt.assert_frame_equal(again, expected)
+    assert again.attrs["segmented"] == 0  # the texts' own entries were still good
+
+
 def test_a_damaged_bundle_is_not_trusted(bundled):
     corpus = Corpus.from_texts(_many_texts(4))
     expected = tk.tokens(corpus)
@@ -367,8 +430,9 @@ def test_the_count_matrix_of_the_kept_tokens_is_built_once(seed_corpus, cache):
 
 def test_the_same_texts_are_hashed_once_across_calls(seed_corpus, cache, monkeypatch):
     calls = []
-    real = tk.text_hash
-    monkeypatch.setattr(tk, "text_hash", lambda text: calls.append(1) or real(text))
+    real = cache_files.text_hash
+    monkeypatch.setattr(cache_files, "text_hash", lambda text: calls.append(1) or real(text))
+    tk.clear_memory()
     frame = tk.tokens(seed_corpus)
     assert len(calls) == 9
     tk.token_counts(seed_corpus)

@@ -20,7 +20,6 @@ import warnings
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
-from itertools import zip_longest
 from pathlib import Path
 
 import numpy as np
@@ -210,25 +209,43 @@ def _call_key(func, signature, corpus, args, kwargs, whole=True):
 
 def speech_fingerprints(corpus) -> list:
     """Return a hash per speech (in order) of its row and its sections' rows, as hex text."""
+    import pandas as pd
+
+    from jianghua.cache_files import text_hashes
+
     # text, not bytes: pandas' isin misses some bytes values (4 of 1,000 in a test)
-    sections = {}
-    for sid, row in zip(
-        corpus.sections["speech_id"],
-        corpus.sections.itertuples(index=False, name=None),
-        strict=True,
-    ):
-        sections.setdefault(sid, []).append(row)
+    sections = _section_hashes(corpus.sections)
     speeches = corpus.speeches
     # the text by its hash: the repr of 100 MB of text would cost more than the rest
     texts = speeches["text"].fillna("").tolist() if "text" in speeches else []
+    digests = text_hashes(texts) if texts else [""] * len(speeches)
     rest = speeches.drop(columns="text", errors="ignore")
+    columns = tuple(rest.columns)
     rows = zip(speeches["speech_id"], rest.itertuples(index=False, name=None), strict=True)
     marks = []
-    for (sid, row), text in zip_longest(rows, texts, fillvalue=""):
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
-        payload = repr((tuple(rest.columns), row, digest.hexdigest(), sections.get(sid))).encode()
+    for (sid, row), digest in zip(rows, digests, strict=True):
+        held = sections.get(sid) if not pd.isna(sid) else None
+        payload = repr((columns, row, digest, held)).encode()
         marks.append(hashlib.blake2b(payload, digest_size=16).hexdigest())
     return marks
+
+
+def _section_hashes(sections) -> dict:
+    """Return {speech_id: hex hash of its section rows, in order}."""
+    import pandas as pd
+
+    if sections.empty:
+        return {}
+    # one vectorised hash per row: a Python tuple per section row took 0.5 s per 500,000
+    row_hash = pd.util.hash_pandas_object(sections, index=False).to_numpy()
+    columns = repr((tuple(sections.columns), tuple(map(str, sections.dtypes)))).encode()
+    codes, ids = pd.factorize(sections["speech_id"], use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    out = {}
+    for sid, part in zip(ids, np.split(row_hash[order], bounds), strict=True):
+        out[sid] = hashlib.blake2b(columns + part.tobytes(), digest_size=16).hexdigest()
+    return out
 
 
 # ---------------------------------------------------------------- the cache

@@ -4,6 +4,7 @@ Tokens are kept as int32 codes into each text's own list of words; a large corpu
 also kept together in one bundle file, so that a rerun reads one file instead of one per speech.
 """
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -11,14 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from jianghua import config
-from jianghua.cache_files import atomic_write, text_hash
+from jianghua.cache_files import atomic_write, text_hashes
 from jianghua.segment import Recoder, Segmenter, Vocabulary, segment_coded
 
 CACHE_FORMAT = b"JHTOK3\n"
 # From this many distinct texts, a corpus's tokens are also kept in one bundle file: a rerun
 # then reads one file instead of one per speech (10,000 speeches: 6 s down to about 1 s).
 BUNDLE_MIN_TEXTS = 200
-BUNDLE_FORMAT = b"JHBUN1\n"
+BUNDLE_FORMAT = b"JHBUN2\n"
+# Texts not in the bundle (a few speeches added since) go to a small second file that names
+# the bundle it extends: adding one speech to 10,000 then writes one speech's tokens, not
+# the 130 MB bundle again. Past this share of the bundle's texts, the bundle is rewritten.
+ADDED_SHARE = 0.1
 
 
 class TokenCache:
@@ -89,15 +94,28 @@ class TokenCache:
             return None
         try:
             version, bundle = _read_bundle(path)
+            added = self.root / "bundle-added.tok"
+            if added.is_file():
+                extra = _read_bundle(added, base=bundle)[1]
+                bundle = extra if extra is not None else bundle
         except (ValueError, KeyError, UnicodeDecodeError) as err:
             warnings.warn(f"{err}; reading the texts' own entries instead", stacklevel=3)
             return None
         return bundle if version == self.seg.dictionary.version else None
 
-    def write_bundle(self, found: dict, vocab: Vocabulary):
-        """Keep the (starts, codes) of texts by hash in one file, replacing the last one."""
-        data = _bundle_bytes(self.seg.dictionary.version, found, vocab)
-        atomic_write(self.root / "bundle.tok", data)
+    def write_bundle(self, found: dict, vocab: Vocabulary, bundle=None):
+        """Keep the (starts, codes) of texts by hash on disk: the texts the bundle lacks in
+        the added file when they are few, else all of them in a new bundle."""
+        version = self.seg.dictionary.version
+        if bundle is not None and bundle.version == version:
+            added = {d: v for d, v in found.items() if d not in bundle.own}
+            if len(added) <= ADDED_SHARE * len(bundle.own):
+                data = _bundle_bytes(version, added, vocab, base=bundle)
+                atomic_write(self.root / "bundle-added.tok", data)
+                return
+        atomic_write(self.root / "bundle.tok", _bundle_bytes(version, found, vocab))
+        # an added file names the bundle it extends: one left from the old bundle is ignored
+        (self.root / "bundle-added.tok").unlink(missing_ok=True)
 
     def _changed_since(self, version):
         """Return the words whose frequency differs from an older dictionary (None: unknown)."""
@@ -126,30 +144,51 @@ class TokenCache:
 class Bundle:
     """The tokens of many texts read from one bundle file: codes into one list of words."""
 
-    def __init__(self, words, digests, sizes, starts, codes):
-        self.words, self.starts, self.codes = words, starts, codes
+    def __init__(self, words, digests, sizes, starts, codes, version=None, base=None):
+        self.words, self.version = words, version
         ends = np.cumsum(sizes).tolist()
-        self.rows = {d: (e - n, e) for d, n, e in zip(digests, sizes.tolist(), ends, strict=True)}
+        rows = {d: (0, e - n, e) for d, n, e in zip(digests, sizes.tolist(), ends, strict=True)}
+        if base is None:  # the bundle file itself: its texts, its words, its name
+            self.own, self.n_own_words = frozenset(digests), len(words)
+            self.key, self.parts, self.rows = _bundle_key(digests, sizes), [(starts, codes)], rows
+        else:  # an added file read with its bundle
+            self.own, self.n_own_words, self.key = base.own, base.n_own_words, base.key
+            self.parts = [*base.parts, (starts, codes)]
+            self.rows = {**base.rows, **{d: (1, lo, hi) for d, (_, lo, hi) in rows.items()}}
 
     def part(self, digest) -> tuple:
         """Return (starts, codes) of one text."""
-        lo, hi = self.rows[digest]
-        return self.starts[lo:hi], self.codes[lo:hi]
+        k, lo, hi = self.rows[digest]
+        starts, codes = self.parts[k]
+        return starts[lo:hi], codes[lo:hi]
 
 
-def _bundle_bytes(version, found: dict, vocab: Vocabulary) -> bytes:
-    """Return the bytes of a bundle file holding the (starts, codes) of texts by hash."""
+def _bundle_key(digests, sizes) -> str:
+    """Return a hash naming a bundle by its texts and their sizes."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(b"".join(bytes.fromhex(d) for d in digests))
+    digest.update(np.asarray(sizes, dtype="<i8").tobytes())
+    return digest.hexdigest()
+
+
+def _bundle_bytes(version, found: dict, vocab: Vocabulary, base=None) -> bytes:
+    """Return the bytes of a bundle file holding the (starts, codes) of texts by hash; with a
+    base bundle, of an added file holding only the words the base lacks."""
     sizes = np.fromiter((len(c) for _, c in found.values()), np.int64, len(found))
     codes = np.concatenate([c for _, c in found.values()] or [np.zeros(0, np.int32)])
     starts = np.concatenate([s for s, _ in found.values()] or [np.zeros(0, np.int32)])
     words = vocab.words()
-    used = np.zeros(len(words), dtype=bool)
-    used[codes] = True
-    # words only seen in texts no longer in the corpus are dropped, so the file stays small
-    codes = (np.cumsum(used) - 1)[codes]
-    body = "\n".join(words[used].tolist()).encode("utf-8")
-    header = {"dict": version, "texts": len(found), "n": len(codes), "words": int(used.sum())}
-    header["bytes"] = len(body)
+    if base is not None:
+        words = words[base.n_own_words :]  # codes stay those of the bundle's words and these
+    else:
+        used = np.zeros(len(words), dtype=bool)
+        used[codes] = True
+        # words only seen in texts no longer in the corpus are dropped: the file stays small
+        codes = (np.cumsum(used) - 1)[codes]
+        words = words[used]
+    body = "\n".join(words.tolist()).encode("utf-8")
+    header = {"dict": version, "texts": len(found), "n": len(codes), "words": len(words)}
+    header.update(bytes=len(body), base=base.key if base is not None else None)
     return b"".join(
         [
             BUNDLE_FORMAT + json.dumps(header).encode() + b"\n",
@@ -162,13 +201,19 @@ def _bundle_bytes(version, found: dict, vocab: Vocabulary) -> bytes:
     )
 
 
-def _read_bundle(path) -> tuple:
-    """Return (dict version, Bundle) of a bundle file; raise ValueError if it is damaged."""
+def _read_bundle(path, base=None) -> tuple:
+    """Return (dict version, Bundle) of a bundle file; raise ValueError if it is damaged.
+
+    With base, path is an added file: the Bundle holds both, or is None if the added file
+    extends another bundle.
+    """
     data = path.read_bytes()
     if not data.startswith(BUNDLE_FORMAT):
         raise ValueError(f"token bundle {path} is not in format {BUNDLE_FORMAT!r}")
     at = data.index(b"\n", len(BUNDLE_FORMAT)) + 1
     header = json.loads(data[len(BUNDLE_FORMAT) : at])
+    if base is not None and (header["base"] != base.key or header["dict"] != base.version):
+        return header["dict"], None
     t, n, n_words = header["texts"], header["n"], header["words"]
     if len(data) != at + 24 * t + 8 * n + header["bytes"]:
         raise ValueError(f"token bundle {path} is damaged")
@@ -177,9 +222,13 @@ def _read_bundle(path) -> tuple:
     starts = np.frombuffer(data, "<i4", n, at + 24 * t).astype(np.int32)
     codes = np.frombuffer(data, "<i4", n, at + 24 * t + 4 * n).astype(np.int32)
     words = data[at + 24 * t + 8 * n :].decode("utf-8").split("\n") if n_words else []
-    if len(words) != n_words or sizes.sum() != n or (n and codes.max() >= n_words):
+    if base is not None:
+        words = list(base.words[: base.n_own_words]) + words
+    if len(words) != n_words + (base.n_own_words if base else 0) or sizes.sum() != n:
         raise ValueError(f"token bundle {path} is damaged")
-    return header["dict"], Bundle(words, digests, sizes, starts, codes)
+    if n and (codes.min() < 0 or codes.max() >= len(words)):
+        raise ValueError(f"token bundle {path} is damaged")
+    return header["dict"], Bundle(words, digests, sizes, starts, codes, header["dict"], base)
 
 
 def _read_entry(path):
@@ -203,7 +252,7 @@ def _read_entry(path):
 def segment_cached(seg: Segmenter, texts, workers=None, cache_root=None, digests=None):
     """Return ([(starts, codes)] per text, their Vocabulary, distinct texts segmented now)."""
     cache = TokenCache(seg, cache_root)
-    digests = digests or [text_hash(t) for t in texts]
+    digests = digests or text_hashes(texts)
     distinct = dict(zip(digests, texts, strict=True))
     bundle = cache.read_bundle() if len(distinct) >= BUNDLE_MIN_TEXTS else None
     vocab = Vocabulary(bundle.words if bundle else ())
@@ -220,5 +269,5 @@ def segment_cached(seg: Segmenter, texts, workers=None, cache_root=None, digests
         found[digest] = (starts, recode(words, codes))
     # a corpus the bundle already covers (a part of the last one) leaves the bundle as it is
     if len(distinct) >= BUNDLE_MIN_TEXTS and (bundle is None or found.keys() - bundle.rows.keys()):
-        cache.write_bundle(found, vocab)
+        cache.write_bundle(found, vocab, bundle)
     return [found[d] for d in digests], vocab, len(todo)

@@ -5,7 +5,6 @@ on-disk token cache (see jianghua.token_cache); the last tokens table is also ke
 so the many analyses of one notebook read the disk cache once.
 """
 
-import operator
 import os
 import re
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from jianghua import config
-from jianghua.cache_files import text_hash
+from jianghua.cache_files import forget_text_hashes, text_hashes
 from jianghua.segment import Recoder, Vocabulary, read_word_file, segment_coded, segmenter
 from jianghua.token_cache import segment_cached
 
@@ -25,8 +24,9 @@ _LAST = {}
 
 
 def clear_memory():
-    """Forget the tokens table kept in memory (the disk cache stays)."""
+    """Forget the tokens table and text hashes kept in memory (the disk cache stays)."""
     _LAST.clear()
+    forget_text_hashes()
 
 
 def tokens(corpus, userdict=None, engine="auto", workers=None, cache=True):
@@ -97,7 +97,7 @@ def _coded_tokens(corpus, userdict, engine, workers, cache):
         recode = Recoder(vocab)
         coded = [(s, recode(w, c)) for s, w, c in segment_coded(seg, texts, workers)]
         return _coded_frame(ids, coded, vocab, seg, len(set(texts)))
-    digests = _text_hashes(texts)
+    digests = text_hashes(texts)
     key = (seg, str(config.cache_dir()), tuple(ids), tuple(digests))
     if _LAST.get("key") == key:
         frame, *rest = _LAST["coded"]
@@ -107,24 +107,11 @@ def _coded_tokens(corpus, userdict, engine, workers, cache):
     else:
         coded, vocab, segmented = segment_cached(seg, texts, workers, digests=digests)
         _LAST.clear()
-        _LAST["hashed"] = (texts, digests)
         _LAST.update(key=key, coded=_coded_frame(ids, coded, vocab, seg, segmented))
         frame, *rest = _LAST["coded"]
         return (frame.copy(deep=False), *rest)
     frame.attrs = {**frame.attrs, "segmented": 0}
     return (frame, *rest)
-
-
-def _text_hashes(texts) -> list:
-    """Return text_hash of each text, reusing the last call's where the texts are the same."""
-    # tokens(), token_counts() and token_codes() each ask for the same corpus: the same str
-    # objects (strings cannot change) need not be hashed again, 0.2 s per 10,000 speeches
-    last = _LAST.get("hashed")
-    if last and len(last[0]) == len(texts) and all(map(operator.is_, last[0], texts)):
-        return last[1]
-    digests = [text_hash(t) for t in texts]
-    _LAST["hashed"] = (texts, digests)
-    return digests
 
 
 def _part_of_last(key):
