@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from jianghua import compare, config, similar, text_reuse
+from jianghua import compare, config, neighbours, similar, text_reuse
 from jianghua.compare import (
     comparison_terms,
     formulation_profiles,
@@ -474,7 +474,7 @@ def test_nearest_rows_equal_a_full_sort_ties_in_row_order(side, dense_bytes):
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     x = (sparse.diags(1 / np.where(norms > 0, norms, 1)) @ x).tocsr()
     k = 4
-    cols, cos = similar._nearest(x, k, side, dense_bytes)
+    cols, cos = neighbours.block_nearest(x, k, side, dense_bytes)
     full = (x @ x.T).toarray().astype(np.float32 if dense_bytes else np.float64)
     np.fill_diagonal(full, -np.inf)
     for row in range(x.shape[0]):

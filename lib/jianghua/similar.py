@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from jianghua.memo import memoized
+from jianghua.memo import memoized, part_store, read_parts, write_parts
+from jianghua.neighbours import MAX_CHANGED, Kept, Rows, moved_by, nearest
 from jianghua.steps import TooMuchData
 from jianghua.structure import top_sections
 
@@ -28,8 +29,8 @@ def _token_table(corpus, stopwords="default") -> pd.DataFrame:
     return tok
 
 
-def _unit_codes(corpus, unit, stopwords) -> tuple[list, np.ndarray, np.ndarray]:
-    """Return (unit ids in corpus order, unit code per token, term code per token)."""
+def _unit_codes(corpus, unit, stopwords) -> tuple:
+    """Return (unit ids in corpus order, unit code per token, term code per token, words)."""
     tok = _token_table(corpus, stopwords)
     rank = {sid: i for i, sid in enumerate(corpus.speeches["speech_id"])}
     speech = tok["speech_id"].map(rank).to_numpy(dtype=np.int64)
@@ -45,19 +46,20 @@ def _unit_codes(corpus, unit, stopwords) -> tuple[list, np.ndarray, np.ndarray]:
         ids = [sids[k] for k in keys]
     else:
         ids = [f"{sids[k >> 32]}#{k & 0xFFFFFFFF}" for k in keys.tolist()]
-    term_code, _ = pd.factorize(tok["token"])
-    return ids, unit_code, term_code
+    term_code, words = pd.factorize(tok["token"])
+    return ids, unit_code, term_code, words
 
 
 def _speech_counts(corpus, stopwords):
-    """Return (ids of speeches with a word left, their sparse word counts) without stopwords."""
+    """Return (ids of speeches with a word left, words, their sparse word counts) without
+    stopwords."""
     from jianghua.tokens import counts_without_stopwords
 
-    _, counts = counts_without_stopwords(corpus, stopwords)
+    words, counts = counts_without_stopwords(corpus, stopwords)
     # as a table of units: a speech left with no words at all is not a unit
     found = np.flatnonzero(np.diff(counts.indptr) > 0)
     ids = corpus.speeches["speech_id"].to_numpy()[found].tolist()
-    return ids, counts[found] if len(found) < counts.shape[0] else counts
+    return ids, words, counts[found] if len(found) < counts.shape[0] else counts
 
 
 def _section_index(corpus, tok) -> np.ndarray:
@@ -78,27 +80,51 @@ def tfidf_matrix(corpus, unit="speech", stopwords="default"):
     """Return (unit ids, L2-normalised sparse TF-IDF matrix) over the units' tokens.
 
     Weights as scikit-learn's TfidfVectorizer(sublinear_tf=True): (1 + ln tf) times the
-    smooth idf ln((1 + n) / (1 + df)) + 1, each row scaled to unit length.
+    smooth idf ln((1 + n) / (1 + df)) + 1, each row scaled to unit length. Columns are the
+    words in sorted order, so every sum over a row's terms is made in one order.
     """
+    ids, _, _, x = _weights(corpus, unit, stopwords)
+    return ids, x
+
+
+def _weights(corpus, unit, stopwords):
+    """Return (unit ids, words in column order, their idf, the TF-IDF matrix)."""
     from scipy import sparse
 
     if unit == "speech":
-        ids, counts = _speech_counts(corpus, stopwords)
+        ids, words, counts = _speech_counts(corpus, stopwords)
     else:
-        ids, unit_code, term_code = _unit_codes(corpus, unit, stopwords)
-        n_terms = int(term_code.max()) + 1 if len(term_code) else 0
+        ids, unit_code, term_code, words = _unit_codes(corpus, unit, stopwords)
         counts = sparse.csr_matrix(
-            (np.ones(len(term_code)), (unit_code, term_code)), shape=(len(ids), n_terms)
+            (np.ones(len(term_code)), (unit_code, term_code)), shape=(len(ids), len(words))
         )
         counts.sum_duplicates()
-    n_terms = counts.shape[1]
-    df = np.bincount(counts.indices, minlength=n_terms)
+    words, counts = _sorted_columns(np.asarray(words, dtype=object), counts)
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = np.log((1 + len(ids)) / (1 + df)) + 1
     x = counts.copy()
     x.data = (1 + np.log(x.data)) * idf[x.indices]
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     x = sparse.diags(1 / np.where(norms > 0, norms, 1)) @ x
-    return ids, x.tocsr()
+    return ids, words, idf, x.tocsr()
+
+
+def _sorted_columns(words, counts):
+    """Return (the words used, sorted; counts with their columns in that order)."""
+    from scipy import sparse
+
+    used = np.flatnonzero(np.bincount(counts.indices, minlength=len(words)))
+    # word codes follow the order texts were first segmented in, which the cache's history
+    # decides; the sorted words do not depend on it
+    order = used[np.argsort(words[used], kind="stable")]
+    rank = np.full(len(words), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    sorted_counts = sparse.csr_matrix(
+        (counts.data, rank[counts.indices], counts.indptr), shape=(counts.shape[0], len(order))
+    )
+    sorted_counts.has_sorted_indices = False
+    sorted_counts.sort_indices()
+    return words[order], sorted_counts
 
 
 @memoized
@@ -125,14 +151,27 @@ def nearest_neighbours(
     block_cells=20_000_000,
     dense_bytes=1_000_000_000,
 ) -> pd.DataFrame:
-    """Return speech_id, neighbour, rank, cosine: each unit's k most similar other units."""
-    ids, x = tfidf_matrix(corpus, unit, stopwords)
+    """Return speech_id, neighbour, rank, cosine: each unit's k most similar other units.
+
+    Speeches' candidates are kept on disk: after a speech is added, a rerun rescores those
+    and bounds the rest (see jianghua.neighbours), with the same table as a full run.
+    """
+    ids, words, idf, x = _weights(corpus, unit, stopwords)
     n = len(ids)
     k = min(k, n - 1)
     if k <= 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in NEIGHBOUR_COLUMNS})
     side = max(1, math.isqrt(block_cells))
-    top, cos = _nearest(x, k, side, dense_bytes)
+    store = part_store(corpus, nearest_neighbours, (k,)) if unit == "speech" else None
+    keys = _unit_keys(corpus, ids) if store else None
+    last = read_parts(store, None) if store else None
+    kept, moved = (
+        _kept_for(last, ids, keys, words, idf, x) if isinstance(last, Kept) else (None, None)
+    )
+    top, cos, found = nearest(x, k, side, dense_bytes, kept, moved)
+    if store:
+        kept = Kept(ids, keys, words, idf, found.cols, found.est, found.rad, found.bound)
+        write_parts(store, kept)
     ids_arr = np.array(ids, dtype=object)
     return pd.DataFrame(
         {
@@ -144,73 +183,30 @@ def nearest_neighbours(
     )
 
 
-def _nearest(x, k: int, side: int, dense_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (columns, cosines), n x k: each row's k most similar other rows, ties in order.
+def _unit_keys(corpus, ids) -> list:
+    """Return the text hash of each speech in ids."""
+    from jianghua.cache_files import text_hashes
 
-    The cosine table is symmetric: each block above the diagonal is computed once and serves
-    the rows of both its sides.
-    """
-    n = x.shape[0]
-    best, cols = None, np.full((n, k), n, dtype=np.int64)
-    for lo, hi, lo2, hi2, block in _cosine_blocks(x, side, dense_bytes):
-        if best is None:  # float32 from BLAS, float64 from the sparse product
-            best = np.full((n, k), -np.inf, dtype=block.dtype)
-        if lo == lo2:  # a speech is not its own neighbour
-            np.fill_diagonal(block, -np.inf)
-        _keep_best(best, cols, lo, hi, block, lo2, k)
-        if lo != lo2:
-            _keep_best(best, cols, lo2, hi2, np.ascontiguousarray(block.T), lo, k)
-    return cols, best
+    speeches = corpus.speeches
+    hashes = text_hashes(speeches["text"].fillna("").tolist())
+    digest = dict(zip(speeches["speech_id"], hashes, strict=True))
+    return [digest[i] for i in ids]
 
 
-def _keep_best(best, cols, lo, hi, block, first_col, k):
-    """Merge the k best of each block row into rows lo..hi of best/cols (value, then column)."""
-    top = _top_k(block, k)
-    values = np.concatenate([best[lo:hi], np.take_along_axis(block, top, axis=1)], axis=1)
-    where = np.concatenate([cols[lo:hi], top + first_col], axis=1)
-    order = np.lexsort((where, -values), axis=1)[:, :k]
-    best[lo:hi] = np.take_along_axis(values, order, axis=1)
-    cols[lo:hi] = np.take_along_axis(where, order, axis=1)
-
-
-def _cosine_blocks(x, side, dense_bytes):
-    """Yield (lo, hi, lo2, hi2, cosines of rows lo..hi with rows lo2..hi2) for lo2 >= lo,
-    over the row pairs of a normalised x, in side x side blocks.
-
-    Terms found in one unit only add nothing to any cosine between two units, so they are
-    dropped first; if the rest fits in dense_bytes as float32, BLAS multiplies dense blocks,
-    else the sparse product is used.
-    """
-    x = x[:, np.bincount(x.indices, minlength=x.shape[1]) >= 2]
-    n = x.shape[0]
-    dense = n * x.shape[1] * 4 <= dense_bytes
-    x = x.astype(np.float32).toarray() if dense else x
-    xt = x.T if dense else x.T.tocsc()
-    for lo in range(0, n, side):
-        hi = min(n, lo + side)
-        for lo2 in range(lo, n, side):
-            hi2 = min(n, lo2 + side)
-            block = x[lo:hi] @ xt[:, lo2:hi2]
-            yield lo, hi, lo2, hi2, block if dense else block.toarray()
-
-
-def _top_k(block: np.ndarray, k: int) -> np.ndarray:
-    """Return per row the column indices of the k largest values, ties in column order."""
-    m = block.shape[1]
-    if m <= k:
-        return np.argsort(-block, axis=1, kind="stable")
-    kth = np.partition(block, m - k, axis=1)[:, m - k : m - k + 1]  # each row's k-th largest
-    above, tied = block > kth, block == kth
-    need = k - above.sum(axis=1)
-    take = above | tied
-    # where more values tie with the k-th than are needed, the first ones in column order
-    crowded = np.flatnonzero(tied.sum(axis=1) > need)
-    if crowded.size:
-        first = np.cumsum(tied[crowded], axis=1) <= need[crowded, None]
-        take[crowded] = above[crowded] | (tied[crowded] & first)
-    top = np.nonzero(take)[1].reshape(-1, k)  # k per row, in column order
-    order = np.lexsort((top, -np.take_along_axis(block, top, axis=1)), axis=1)
-    return np.take_along_axis(top, order, axis=1)
+def _kept_for(last: Kept, ids, keys, words, idf, x):
+    """Return (kept candidates, bounds and row numbers, how far each row moved) for
+    nearest(), or (None, None) to start afresh."""
+    where = {(i, key): r for r, (i, key) in enumerate(zip(last.ids, last.keys, strict=True))}
+    old_of = np.array([where.get(pair, -1) for pair in zip(ids, keys, strict=True)], np.int64)
+    kept_rows = int((old_of >= 0).sum())
+    changed = len(ids) - kept_rows + len(last.ids) - kept_rows
+    if changed > MAX_CHANGED * len(ids) or last.candidates.shape[1] > len(ids) - 1:
+        return None, None
+    moved = moved_by(x, idf, last.idf, last.words, words, old_of)
+    if moved is None:
+        return None, None
+    rows = Rows(last.candidates, last.estimates, last.radii, last.bounds)
+    return (rows, old_of), moved
 
 
 @dataclass
