@@ -65,6 +65,8 @@ class Rows:
 def nearest(x, k: int, side: int, dense_bytes: int, kept=None, moved=None):
     """Return (columns n x k, exact cosines n x k, Rows for the next run): each row's k most
     similar other rows, ties in row order, from kept Rows where `moved` allows."""
+    # terms found in one unit only add nothing to any cosine between two units
+    x = x[:, np.bincount(x.indices, minlength=x.shape[1]) >= 2]
     n = x.shape[0]
     kk = min(k + EXTRA, n - 1)
     rows = np.arange(n)
@@ -238,7 +240,7 @@ def pair_cosines(x, rows, cols) -> np.ndarray:
         a = distinct[lo]
         b = distinct[lo + PAIR_ROWS] if lo + PAIR_ROWS < len(distinct) else len(rows)
         held, which = np.unique(rows[a:b], return_inverse=True)
-        dense = np.ascontiguousarray(x[held].toarray().T)
+        dense = x[held].toarray(order="F").T  # terms x rows, C-ordered without a copy
         # sparse rows times dense columns adds each candidate's terms in term order, as the
         # sparse product does (a zero, for a term the row lacks, leaves the sum as it is)
         products = x[cols[a:b]] @ dense
@@ -280,11 +282,9 @@ def _cosine_blocks(x, side, dense_bytes):
     """Yield (lo, hi, lo2, hi2, cosines of rows lo..hi with rows lo2..hi2) for lo2 >= lo,
     over the row pairs of a normalised x, in side x side blocks.
 
-    Terms found in one unit only add nothing to any cosine between two units, so they are
-    dropped first; if the rest fits in dense_bytes as float32, BLAS multiplies dense blocks,
-    else the sparse product is used.
+    If x fits in dense_bytes as float32, BLAS multiplies dense blocks, else the sparse
+    product is used.
     """
-    x = x[:, np.bincount(x.indices, minlength=x.shape[1]) >= 2]
     n = x.shape[0]
     dense = n * x.shape[1] * 4 <= dense_bytes
     x = x.astype(np.float32).toarray() if dense else x
