@@ -159,13 +159,13 @@ def test_duplicates_are_compared_again_only_when_a_text_changes(folder, monkeypa
     from jianghua import duplicates
 
     compared = []
-    real = duplicates.find_duplicates
+    real = duplicates.update_duplicates
 
     def spy(texts, *args, **kwargs):
         compared.append(len(texts))
         return real(texts, *args, **kwargs)
 
-    monkeypatch.setattr(duplicates, "find_duplicates", spy)
+    monkeypatch.setattr(duplicates, "update_duplicates", spy)
     cold = load_corpus(folder)
     _assert_same(cold, load_corpus(folder))
     assert compared == [9]

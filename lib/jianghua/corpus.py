@@ -315,7 +315,7 @@ def _decode_entry(data: bytes):
     head = len(CACHE_FORMAT) + 16
     if not data.startswith(CACHE_FORMAT) or len(data) <= head:
         raise ValueError(f"not a {CACHE_FORMAT!r} entry, or cut short")
-    body = data[head:]
+    body = memoryview(data)[head:]  # not a copy: the duplicate check's index is ~100 MB
     if hashlib.blake2b(body, digest_size=16).digest() != data[len(CACHE_FORMAT) : head]:
         raise ValueError("checksum mismatch")
     return pickle.loads(body)
@@ -614,7 +614,7 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
         except Exception as err:  # damaged: compared again
             warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=3)
     if not isinstance(found, dict):
-        found = find_duplicates(texts, prints=_kept_prints(texts, digests) if cache else None)
+        found = _compared(texts, digests) if cache else find_duplicates(texts)
         if path is not None:
             try:
                 atomic_write(path, _encode_entry(found))
@@ -623,37 +623,41 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     speeches["duplicate_of"] = _with_na(speeches["speech_id"].map(found))
 
 
-def _kept_prints(texts: dict, digests: dict) -> dict:
-    """Return {id: text_prints} of the texts, computing only texts not seen by the last run."""
+def _compared(texts: dict, digests: dict) -> dict:
+    """Return find_duplicates' answer, comparing only the texts changed since the last run."""
     from jianghua.cache_files import atomic_write
-    from jianghua.duplicates import text_prints
+    from jianghua.duplicates import update_duplicates
 
-    # adding one speech to ten thousand must not fingerprint the other ten thousand again
+    # adding one speech to ten thousand must not compare the other ten thousand again: the
+    # k-gram index and the pairs found are kept, keyed by id and text, not corpus position
     key = _duplicates_settings().hexdigest()
-    path = config.cache_dir() / "corpus" / "duplicates" / f"fingerprints-{key}.pkl"
-    kept = {}
+    path = config.cache_dir() / "corpus" / "duplicates" / f"index-{key}.pkl"
+    kept = None
     if path.is_file():
         try:
             kept = _decode_entry(path.read_bytes())
-        except Exception as err:  # damaged: every text is fingerprinted again
+            kept.check()
+        except Exception as err:  # damaged: every text is compared again
             warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=4)
-    now = {d: kept[d] if d in kept else text_prints(texts[i]) for i, d in digests.items()}
-    if now.keys() != kept.keys():
+            kept = None
+    found, state, _ = update_duplicates(texts, list(digests.items()), kept)
+    if state is not None and state is not kept:
         try:
-            atomic_write(path, _encode_entry(now))  # only the current texts: no growth
+            atomic_write(path, _encode_entry(state))
         except OSError as err:
             warnings.warn(f"corpus cache not written: {err}", stacklevel=4)
-    return {speech_id: now[d] for speech_id, d in digests.items()}
+    return found
 
 
 def _duplicates_settings():
     """Return a hash object seeded with the duplicate check's settings and code."""
-    from jianghua import duplicates
+    from jianghua import duplicates, fingerprint_index
 
     digest = hashlib.blake2b(digest_size=16)
     settings = [duplicates.K, duplicates.THRESHOLD, duplicates.SAMPLE, duplicates.MAX_DF]
     settings += [duplicates.MIN_SHINGLES, CACHE_VERSION, importlib_metadata.version("numpy")]
     digest.update(repr(settings).encode() + Path(duplicates.__file__).read_bytes())
+    digest.update(Path(fingerprint_index.__file__).read_bytes())
     return digest
 
 

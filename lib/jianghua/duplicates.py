@@ -7,7 +7,11 @@ tens of thousands of speeches without looking at all pairs. Containment of the s
 in the longer one is the share of its sampled k-grams found in the longer one.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from jianghua.fingerprint_index import SLOT_MASK, FingerprintIndex
 
 K = 8
 THRESHOLD = 0.8
@@ -24,7 +28,6 @@ _LETTER_RANGES = [
     (0x20000, 0x3134F),
 ]
 _BASE = np.uint64(1_000_003)
-_DOC_MASK = np.uint64(2**24 - 1)  # the low hash bits that hold the doc number when sorting
 
 
 def letters(text: str) -> np.ndarray:
@@ -68,6 +71,30 @@ def text_prints(text: str, k: int = K, sample: int = SAMPLE) -> tuple:
     return len(codes), fingerprints(codes, k, sample)
 
 
+@dataclass
+class DuplicateIndex:
+    """What the duplicate check keeps for its next run: the k-gram index, each slot's letters
+    and usable k-grams, and the pairs that passed (rows of slot a, slot b, shared k-grams)."""
+
+    settings: tuple
+    index: FingerprintIndex
+    lengths: np.ndarray
+    sizes: np.ndarray
+    passing: np.ndarray
+
+    def check(self) -> None:
+        """Raise ValueError unless the parts fit together (a damaged or foreign state)."""
+        self.index.check()
+        n_slots = len(self.index.keys)
+        if self.index.hashes.dtype != np.uint64 or len(self.lengths) != n_slots:
+            raise ValueError("duplicate index of another kind")
+        if len(self.sizes) != n_slots or self.passing.ndim != 2 or self.passing.shape[1] != 3:
+            raise ValueError("duplicate index parts of different sizes")
+        pairs = self.passing[:, :2]
+        if len(pairs) and (pairs.min() < 0 or pairs.max() >= n_slots):
+            raise ValueError("duplicate pairs name unknown slots")
+
+
 def find_duplicates(
     texts,
     threshold: float = THRESHOLD,
@@ -83,70 +110,133 @@ def find_duplicates(
     ids = list(texts.keys())
     prints = prints or {}
     found = [prints[i] if i in prints else text_prints(texts[i], k, sample) for i in ids]
-    length = np.array([n for n, _ in found], dtype=np.int64)
-    a, b, count, sizes = _shared_counts([p for _, p in found], max_df)
+    state = _compared(ids, found, (k, sample, max_df, threshold, MIN_SHINGLES))
+    return _answer(ids, state)
+
+
+def update_duplicates(
+    texts,
+    keys: list,
+    kept=None,
+    threshold: float = THRESHOLD,
+    k: int = K,
+    sample: int = SAMPLE,
+    max_df: int = MAX_DF,
+) -> tuple:
+    """Return (find_duplicates' answer, the DuplicateIndex to keep, True if only what changed
+    since the kept DuplicateIndex was compared).
+
+    keys: a stable key per text (its id and a hash of it), in the order of texts.
+    """
+    ids = list(texts.keys())
+    if len(ids) > SLOT_MASK:  # compared on whole hashes: not what an index holds
+        return find_duplicates(texts, threshold, k, sample, max_df), None, False
+    settings = (k, sample, max_df, threshold, MIN_SHINGLES)
+    update = None
+    if isinstance(kept, DuplicateIndex) and kept.settings == settings:
+        found = {i: text_prints(texts[ids[i]], k, sample) for i in kept.index.missing(keys)}
+        prints = {i: (_indexed(p, len(ids)), None) for i, (_, p) in found.items()}
+        update = kept.index.update(keys, prints)
+    if update is None:
+        found = [text_prints(texts[i], k, sample) for i in ids]
+        state = _compared(keys, found, settings)
+        return _answer(ids, state), state, False
+    if not update.stale.any():
+        return _answer(ids, kept), kept, True
+    lengths = np.zeros(len(update.index.keys), dtype=np.int64)
+    lengths[: len(kept.lengths)] = kept.lengths
+    for i, (n, _) in found.items():
+        lengths[update.index.order[i]] = n
+    if not update.small():
+        state = _paired(update.index, lengths, settings)
+        return _answer(ids, state), state, False
+    state = _repaired(kept, update, lengths)
+    return _answer(ids, state), state, True
+
+
+def _indexed(hashes: np.ndarray, n_docs: int) -> np.ndarray:
+    """Return the hashes as the index compares them: their top 40 bits, below 2**24 docs."""
+    # the low bits then hold the doc in one plain sort; a 40-bit hash still tells millions of
+    # k-grams apart
+    return hashes & ~SLOT_MASK if n_docs <= SLOT_MASK else hashes
+
+
+def _compared(keys: list, found: list, settings: tuple) -> DuplicateIndex:
+    """Return the DuplicateIndex of texts with found[i] = text_prints of text i."""
+    prints = [(_indexed(p, len(found)), None) for _, p in found]
+    index = FingerprintIndex.build(keys, prints, np.uint64)
+    return _paired(index, np.array([n for n, _ in found], dtype=np.int64), settings)
+
+
+def _paired(index: FingerprintIndex, lengths: np.ndarray, settings: tuple) -> DuplicateIndex:
+    """Return the DuplicateIndex with every pair of docs compared."""
+    max_df, threshold = settings[2], settings[3]
+    sizes = index.usable_rows(max_df)
+    a, b, count = _pair_counts(index, *index.pairs(2, max_df))
+    passing = _passing(a, b, count, lengths, sizes, index.position_of_slot(), threshold)
+    return DuplicateIndex(settings, index, lengths, sizes, passing)
+
+
+def _repaired(kept: DuplicateIndex, update, lengths: np.ndarray) -> DuplicateIndex:
+    """Return the DuplicateIndex after an update, comparing only the docs it may change: new
+    docs, and docs holding a k-gram that crossed max_df (their usable k-grams changed)."""
+    max_df, threshold = kept.settings[2], kept.settings[3]
+    index = update.index
+    hot = update.added.copy()
+    hot[index.members(update.crossed(0, max_df))] = True
+    sizes = np.zeros(len(index.keys), dtype=np.int64)
+    sizes[: len(kept.sizes)] = kept.sizes
+    sizes[hot] = index.usable_rows(max_df, hot)[hot]
+    a, b, count = _pair_counts(index, *index.pairs(2, max_df, hot))
+    fresh = _passing(a, b, count, lengths, sizes, index.position_of_slot(), threshold)
+    old = kept.passing
+    dirty = update.stale | hot
+    old = old[~(dirty[old[:, 0]] | dirty[old[:, 1]])]
+    return DuplicateIndex(kept.settings, index, lengths, sizes, np.concatenate([old, fresh]))
+
+
+def _pair_counts(index: FingerprintIndex, i: np.ndarray, j: np.ndarray) -> tuple:
+    """Return (slot a, slot b, shared k-grams) per pair of slots met in rows i, j (a < b)."""
+    n_slots = len(index.keys)
+    a, b = index.slots[i].astype(np.int64), index.slots[j].astype(np.int64)
+    pairs, counts = np.unique(np.minimum(a, b) * n_slots + np.maximum(a, b), return_counts=True)
+    a, b = np.divmod(pairs, n_slots)
+    return a, b, counts
+
+
+def _oriented(a, b, count, lengths, sizes, position) -> tuple:
+    """Return (copy, original, containment of the copy) per pair of slots."""
     # the shorter one (the later one on a tie) is the copy
-    a_is_copy = (length[a] < length[b]) | ((length[a] == length[b]) & (a > b))
+    a_is_copy = (lengths[a] < lengths[b]) | (
+        (lengths[a] == lengths[b]) & (position[a] > position[b])
+    )
     copy, original = np.where(a_is_copy, a, b), np.where(a_is_copy, b, a)
     with np.errstate(divide="ignore", invalid="ignore"):
-        containment = count / sizes[copy]
-    # millions of pairs share a k-gram or two: only the few that pass go through Python
-    passing = np.flatnonzero((sizes[copy] >= MIN_SHINGLES) & (containment >= threshold))
+        return copy, original, count / sizes[copy]
+
+
+def _passing(a, b, count, lengths, sizes, position, threshold) -> np.ndarray:
+    """Return the rows (slot a, slot b, shared k-grams) of the pairs where one is a copy."""
+    copy, _, containment = _oriented(a, b, count, lengths, sizes, position)
+    # millions of pairs share a k-gram or two: only the few that pass go on
+    keep = (sizes[copy] >= MIN_SHINGLES) & (containment >= threshold)
+    return np.stack([a[keep], b[keep], count[keep]], axis=1).astype(np.int64)
+
+
+def _answer(ids: list, state: DuplicateIndex) -> dict:
+    """Return {id: id of its original} of the copies among the passing pairs."""
+    position = state.index.position_of_slot()
+    a, b, count = state.passing.T
+    copy, original, containment = _oriented(a, b, count, state.lengths, state.sizes, position)
     best: dict[int, tuple] = {}
-    for i in passing.tolist():
-        c, o = int(copy[i]), int(original[i])
-        rank = (float(containment[i]), int(length[o]), -o)
+    for c, o, share in zip(
+        position[copy].tolist(), original.tolist(), containment.tolist(), strict=True
+    ):
+        rank = (float(share), int(state.lengths[o]), -int(position[o]))
         if rank > best.get(c, (0.0, 0, 0))[:3]:
-            best[c] = (*rank, o)
+            best[c] = (*rank, int(position[o]))
     parent = {c: entry[3] for c, entry in best.items()}
     return {ids[c]: ids[_root(c, parent)] for c in sorted(parent)}
-
-
-def _shared_counts(prints: list, max_df: int) -> tuple:
-    """Return (doc a, doc b, shared k-grams) arrays for pairs sharing any, and usable k-grams
-    per doc, via an inverted index."""
-    empty = np.empty(0, dtype=np.int64)
-    if not prints:
-        return empty, empty, empty, empty
-    hashes, docs = _sorted_index(prints)
-    bounds = np.flatnonzero(np.diff(hashes)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [len(hashes)]])
-    df = ends - starts
-    usable = df <= max_df
-    sizes = np.bincount(docs[np.repeat(usable, df)], minlength=len(prints))
-    keys = [_pair_keys(docs, starts, df, g, len(prints)) for g in range(2, max_df + 1)]
-    keys = np.concatenate([empty, *keys])
-    pairs, counts = np.unique(keys, return_counts=True)
-    a, b = np.divmod(pairs, len(prints))
-    return a, b, counts, sizes
-
-
-def _sorted_index(prints: list) -> tuple:
-    """Return (hash, doc) of every fingerprint, sorted by hash then doc."""
-    hashes = np.concatenate(prints)
-    docs = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(prints)])
-    if len(prints) > _DOC_MASK:
-        order = np.argsort(hashes, kind="stable")
-        return hashes[order], docs[order]
-    # one plain sort of (top 40 bits of the hash, doc) packed in a uint64 is several times
-    # quicker than an argsort; a 40-bit hash still tells millions of k-grams apart
-    packed = (hashes & ~_DOC_MASK) | docs.astype(np.uint64)
-    packed.sort()
-    packed = packed[np.r_[True, packed[1:] != packed[:-1]][: len(packed)]]  # now one k-gram
-    return packed & ~_DOC_MASK, (packed & _DOC_MASK).astype(np.int64)
-
-
-def _pair_keys(docs, starts, df, size: int, n_docs: int) -> np.ndarray:
-    """Return a*n_docs+b for every pair of docs (a < b) sharing a k-gram held by `size` docs."""
-    first = starts[df == size]
-    if not len(first):
-        return np.empty(0, dtype=np.int64)
-    groups = docs[first[:, None] + np.arange(size)]  # one row of doc numbers per k-gram
-    x, y = np.triu_indices(size, k=1)
-    low = np.minimum(groups[:, x], groups[:, y])
-    high = np.maximum(groups[:, x], groups[:, y])
-    return (low * n_docs + high).ravel()
 
 
 def _root(i: int, parent: dict) -> int:

@@ -8,6 +8,7 @@ chained across small gaps. Boilerplate (the stop passages) is masked before matc
 import dataclasses
 import hashlib
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pandas as pd
 
 from jianghua import config
 from jianghua.cache_files import text_hash
-from jianghua.memo import memoized, part_store, read_parts, write_parts
+from jianghua.fingerprint_index import FingerprintIndex
+from jianghua.memo import ResultCacheWarning, memoized, part_store, read_parts, write_parts
 from jianghua.read_text import read_analyst_text
 
 PAIR_COLUMNS = ["speech_a", "speech_b", "shared_chars", "pct_a", "pct_b"]
@@ -142,35 +144,22 @@ def _winnow(h: np.ndarray, w: int) -> np.ndarray:
     return np.flatnonzero((h == best) & valid)
 
 
-def _candidate_seeds(prints, max_docs, min_shared, reach):
-    """Yield (doc_a, doc_b, pos_a, pos_b) for document pairs sharing min_shared fingerprints
-    that lie close together on one alignment diagonal.
-
-    prints is a list (one per document) of (hashes, ascending positions). Fingerprints found
-    in more than max_docs documents are stock phrases, not reuse, and are dropped; a
-    fingerprint repeated inside one document counts once.
-    """
-    if not prints:
-        return
-    h = np.concatenate([p[0] for p in prints])
-    doc = np.concatenate([np.full(len(p[0]), i, dtype=np.int64) for i, p in enumerate(prints)])
-    pos = np.concatenate([p[1] for p in prints])
-    # already in (doc, pos) order: a stable sort by hash gives the (hash, doc, pos) order
-    order = np.argsort(h, kind="stable")
-    h, doc, pos = h[order], doc[order], pos[order]
-    first = np.r_[True, (h[1:] != h[:-1]) | (doc[1:] != doc[:-1])]
-    h, doc, pos = h[first], doc[first], pos[first]
-    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
-    sizes = np.diff(np.r_[starts, len(h)])
-    keep = (sizes >= 2) & (sizes <= max_docs)
-    ia, ib = _pairs_within(starts[keep], sizes[keep])
-    key = doc[ia] * len(prints) + doc[ib]
-    pa, pb = pos[ia], pos[ib]
-    key, pa, pb = _colinear(key, pa, pb, reach)
+def _seeded(index: FingerprintIndex, i, j, min_shared: int, reach: int):
+    """Yield (doc_a, doc_b, pos_a, pos_b) for document pairs, doc_a before doc_b in the corpus,
+    whose shared fingerprints (index rows i, j) hold min_shared that lie close together on one
+    alignment diagonal."""
+    where = index.position_of_slot()
+    da, db = where[index.slots[i]], where[index.slots[j]]
+    pa, pb = index.positions[i], index.positions[j]
+    swap = da > db
+    if swap.any():  # rows of one hash are in slot order, not always in corpus order
+        da, db, pa, pb = (np.where(swap, y, x) for x, y in ((da, db), (db, da), (pa, pb), (pb, pa)))
+    n = len(index.order)
+    key, pa, pb = _colinear(da * n + db, pa, pb, reach)
     bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         if hi - lo >= min_shared:
-            da, db = divmod(int(key[lo]), len(prints))
+            da, db = divmod(int(key[lo]), n)
             yield da, db, pa[lo:hi], pb[lo:hi]
 
 
@@ -197,19 +186,6 @@ def _by_pair_diagonal_position(key, diag, pa) -> np.ndarray:
     first = np.argsort(pa, kind="stable")
     combined = (key * width + (diag - low))[first]
     return first[np.argsort(combined, kind="stable")]
-
-
-def _pairs_within(starts, sizes) -> tuple[np.ndarray, np.ndarray]:
-    """Return index arrays (i, j), i < j, of every pair of rows inside each group of rows."""
-    member = (
-        np.repeat(starts, sizes)
-        + np.arange(sizes.sum())
-        - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    )
-    after = np.repeat(starts + sizes, sizes) - member - 1
-    ia = np.repeat(member, after)
-    ib = ia + 1 + np.arange(after.sum()) - np.repeat(np.cumsum(after) - after, after)
-    return ia, ib
 
 
 def _extend(a: str, b: str, i: int, j: int) -> tuple[int, int, int]:
@@ -390,44 +366,14 @@ def reuse(
     pattern = _stop_pattern(corpus, stop_passages)
     settings = (q, window, max_gap, max_shift, min_chars, min_similarity)
     patterns = [regex.pattern for _, regex in pattern or ()]
-    store = _ReuseStore(part_store(corpus, reuse, (settings, patterns)))
-    docs = _Docs(texts, pattern)
-    digests = [text_hash(t) for t in texts]
-    prints = [
-        store.get("prints", digest, lambda i=i: _winnowed(docs.norm(i), q, window))
-        for i, digest in enumerate(_progress_fingerprints(digests))
-    ]
-    rows, n_candidates = [], 0
-    for da, db, pos_a, pos_b in _candidate_seeds(
-        prints, max_docs, min_shared, reach=max_gap + window + q
-    ):
-        n_candidates += 1
-        seeds = (pos_a, pos_b)
-        seed_key = hashlib.blake2b(pos_a.tobytes() + pos_b.tobytes(), digest_size=16).hexdigest()
-        found = store.get(
-            "pairs",
-            (digests[da], digests[db], seed_key),
-            lambda a=da, b=db, s=seeds: _pair_passages(docs, a, b, s, settings),
-        )
-        for row in found:
-            rows.append(
-                {
-                    **row,
-                    "speech_a": ids[da],
-                    "speech_b": ids[db],
-                    "text_a": texts[da][row["start_a"] : row["end_a"]],
-                    "text_b": texts[db][row["start_b"] : row["end_b"]],
-                }
-            )
-    store.save()
-    passages = pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
-    for col in ("start_a", "end_a", "start_b", "end_b"):
-        passages[col] = passages[col].astype(np.int64)
-    passages["similarity"] = passages["similarity"].astype(float)
+    path = part_store(corpus, reuse, (settings, patterns, max_docs, min_shared))
+    keys = list(zip(ids, map(text_hash, texts), strict=True))
+    found = _found(_Docs(texts, pattern), keys, path, settings, (max_docs, min_shared))
+    passages = _passages(found, ids, texts)
     text_of = dict(zip(ids, texts, strict=True))
     pairs = _pairs(passages, text_of)
     # how much work the index saved: speech pairs aligned out of all possible pairs
-    pairs.attrs.update(candidate_pairs=n_candidates, possible_pairs=len(ids) * (len(ids) - 1) // 2)
+    pairs.attrs.update(candidate_pairs=len(found.a), possible_pairs=len(ids) * (len(ids) - 1) // 2)
     return Reuse(pairs=pairs, passages=passages, texts=text_of)
 
 
@@ -477,31 +423,207 @@ class _Docs:
         return self._masked[i]
 
 
-class _ReuseStore:
-    """Fingerprints per text and passages per aligned pair, kept on disk from the last run.
+@dataclass
+class _ReuseIndex:
+    """What reuse keeps for its next run: the fingerprint index and the candidate pairs (slots
+    a, b with a first in the corpus; a digest of their seeds), with the passage rows found in
+    each (owner: the candidate of each row, in ascending order)."""
 
-    Adding one speech to ten thousand then fingerprints one text and aligns only the pairs
-    whose texts or shared fingerprints are new. Only what this run used is written back.
+    index: FingerprintIndex
+    a: np.ndarray
+    b: np.ndarray
+    seeds: np.ndarray
+    owner: np.ndarray
+    spans: np.ndarray
+    similarity: np.ndarray
+
+    def check(self) -> None:
+        """Raise ValueError unless the parts fit together (a damaged or foreign state)."""
+        self.index.check()
+        n, rows = len(self.a), len(self.owner)
+        if self.index.positions is None or self.index.hashes.dtype != np.int64:
+            raise ValueError("reuse index of another kind")
+        if len(self.b) != n or self.seeds.shape != (n, 2) or self.spans.shape != (rows, 4):
+            raise ValueError("reuse candidates of different lengths")
+        if len(self.similarity) != rows or np.any(np.diff(self.owner) < 0):
+            raise ValueError("reuse passages do not fit their candidates")
+        pairs = np.r_[self.a, self.b]
+        if n and (pairs.min() < 0 or pairs.max() >= len(self.index.keys)):
+            raise ValueError("reuse candidates name unknown slots")
+        if rows and (self.owner[0] < 0 or self.owner[-1] >= n):
+            raise ValueError("reuse passages name unknown candidates")
+
+    def subset(self, keep: np.ndarray) -> "_ReuseIndex":
+        """Return the state with only the candidates where keep is True, and their rows."""
+        rows = keep[self.owner]
+        owner = (np.cumsum(keep) - 1)[self.owner[rows]]
+        return dataclasses.replace(
+            self,
+            a=self.a[keep],
+            b=self.b[keep],
+            seeds=self.seeds[keep],
+            owner=owner,
+            spans=self.spans[rows],
+            similarity=self.similarity[rows],
+        )
+
+
+def _found(docs, keys: list, path, settings: tuple, limits: tuple) -> _ReuseIndex:
+    """Return the candidate pairs and their passages, working out again only what changed
+    since the state kept in path (None: nothing kept, nothing stored)."""
+    q, window, max_gap = settings[:3]
+    max_docs, min_shared = limits
+    kept, update = _kept(path), None
+    if kept is not None:
+        missing = kept.index.missing(keys)
+        prints = {i: _winnowed(docs.norm(i), q, window) for i in _progress_fingerprints(missing)}
+        update = kept.index.update(keys, prints)
+        if update is not None and not update.stale.any():
+            return kept
+    stay = reusable = None
+    if update is None:
+        every = _progress_fingerprints(range(len(keys)))
+        prints = [_winnowed(docs.norm(i), q, window) for i in every]
+        index = FingerprintIndex.build(keys, prints, np.int64)
+        i, j = index.pairs(2, max_docs)
+    else:
+        index, n_slots = update.index, len(update.index.keys)
+        stale = update.stale[kept.a] | update.stale[kept.b]
+        if update.small():
+            i, j, crossing = _dirty_rows(update, max_docs)
+            redo = np.isin(_pair_key(kept.a, kept.b, n_slots), crossing) & ~stale
+            stay, reusable = kept.subset(~stale & ~redo), kept.subset(redo)
+        else:  # pairs whose seeds did not change still keep their passages
+            i, j = index.pairs(2, max_docs)
+            reusable = kept.subset(~stale)
+    seeded = _seeded(index, i, j, min_shared, reach=max_gap + window + q)
+    found = _aligned(docs, index, seeded, reusable, settings)
+    if stay is not None:
+        found = _joined(stay, found)
+    if path is not None:
+        write_parts(path, found)
+    return found
+
+
+def _kept(path) -> _ReuseIndex | None:
+    """Return the state reuse kept in path on its last run; None if none (or it is damaged)."""
+    kept = read_parts(path, None) if path is not None else None
+    if kept is None:
+        return None
+    try:
+        kept.check()
+    except Exception as err:  # damaged, or of another version: everything is found again
+        warnings.warn(
+            f"result cache entry {path} is damaged ({err}); computing it again",
+            ResultCacheWarning,
+            stacklevel=5,
+        )
+        return None
+    return kept
+
+
+def _pair_key(a: np.ndarray, b: np.ndarray, n_slots: int) -> np.ndarray:
+    """Return one number per unordered pair of slots."""
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    return np.minimum(a, b) * n_slots + np.maximum(a, b)
+
+
+def _dirty_rows(update, max_docs: int) -> tuple:
+    """Return the index rows (i, j) of the document pairs an update may change, and the
+    _pair_key of those sharing a fingerprint whose df crossed max_docs.
+
+    Only two things change the seeds of a pair: a new document in it, or a shared fingerprint
+    that became usable or unusable for every pair of the documents holding it.
     """
+    index, n_slots = update.index, len(update.index.keys)
+    ci, cj = index.pairs_in(update.crossed(2, max_docs))
+    crossing = np.unique(_pair_key(index.slots[ci], index.slots[cj], n_slots))
+    hot = update.added.copy()
+    hot[index.slots[ci]] = True
+    hot[index.slots[cj]] = True
+    i, j = index.pairs(2, max_docs, hot)
+    a, b = index.slots[i], index.slots[j]
+    dirty = update.added[a] | update.added[b] | np.isin(_pair_key(a, b, n_slots), crossing)
+    return i[dirty], j[dirty], crossing
 
-    def __init__(self, path):
-        self.path, self.fresh = path, False
-        self.kept = read_parts(path, {"prints": {}, "pairs": {}}) if path else None
-        self.used = {"prints": {}, "pairs": {}}
 
-    def get(self, kind: str, key, compute):
-        """Return the kept value of key, else compute it (and keep it)."""
-        value = self.kept[kind].get(key) if self.kept else None
-        if value is None:
-            value, self.fresh = compute(), True
-        self.used[kind][key] = value
-        return value
+def _aligned(docs, index, seeded, reusable, settings) -> _ReuseIndex:
+    """Return the state of the seeded candidate pairs, aligning those whose seeds are not those
+    of the same pair in reusable (a _ReuseIndex or None)."""
+    known = {}
+    if reusable is not None:
+        ends = np.searchsorted(reusable.owner, np.arange(len(reusable.a) + 1))
+        for k, (a, b) in enumerate(zip(reusable.a.tolist(), reusable.b.tolist(), strict=True)):
+            known[a, b] = (reusable.seeds[k].tobytes(), range(ends[k], ends[k + 1]))
+    slots, seeds, owner, spans, similarity = [], [], [], [], []
+    for da, db, pos_a, pos_b in seeded:
+        pair = (int(index.order[da]), int(index.order[db]))
+        digest = hashlib.blake2b(pos_a.tobytes() + pos_b.tobytes(), digest_size=16).digest()
+        if pair in known and known[pair][0] == digest:
+            rows = known[pair][1]
+            spans += reusable.spans[rows].tolist()
+            similarity += reusable.similarity[rows].tolist()
+        else:
+            rows = _pair_passages(docs, da, db, (pos_a, pos_b), settings)
+            spans += [[r["start_a"], r["end_a"], r["start_b"], r["end_b"]] for r in rows]
+            similarity += [r["similarity"] for r in rows]
+        owner += [len(slots)] * len(rows)
+        slots.append(pair)
+        seeds.append(digest)
+    slots = np.array(slots, dtype=np.int64).reshape(-1, 2)
+    return _ReuseIndex(
+        index,
+        slots[:, 0],
+        slots[:, 1],
+        np.frombuffer(b"".join(seeds), dtype=np.uint64).reshape(-1, 2),
+        np.array(owner, dtype=np.int64),
+        np.array(spans, dtype=np.int64).reshape(-1, 4),
+        np.array(similarity, dtype=np.float64),
+    )
 
-    def save(self):
-        """Write back what this run used, if anything was new or dropped."""
-        sizes = {k: len(v) for k, v in self.used.items()}
-        if self.path and (self.fresh or sizes != {k: len(v) for k, v in self.kept.items()}):
-            write_parts(self.path, self.used)
+
+def _joined(first: _ReuseIndex, second: _ReuseIndex) -> _ReuseIndex:
+    """Return the state holding the candidates of both (the index of the second)."""
+    return _ReuseIndex(
+        second.index,
+        np.r_[first.a, second.a],
+        np.r_[first.b, second.b],
+        np.concatenate([first.seeds, second.seeds]),
+        np.r_[first.owner, second.owner + len(first.a)],
+        np.concatenate([first.spans, second.spans]),
+        np.r_[first.similarity, second.similarity],
+    )
+
+
+def _passages(found: _ReuseIndex, ids: list, texts: list) -> pd.DataFrame:
+    """Return the passages table: rows by candidate pair in corpus order, as found in each."""
+    where = found.index.position_of_slot()
+    da, db = where[found.a], where[found.b]
+    rank = np.empty(len(da), dtype=np.int64)
+    rank[np.lexsort((db, da))] = np.arange(len(da))
+    rows = np.argsort(rank[found.owner], kind="stable")
+    ra, rb = da[found.owner[rows]].tolist(), db[found.owner[rows]].tolist()
+    spans, similarity = found.spans[rows].tolist(), found.similarity[rows].tolist()
+    # rows of dicts, as pandas infers each column's type from them
+    table = [
+        {
+            "speech_a": ids[a],
+            "start_a": sa,
+            "end_a": ea,
+            "speech_b": ids[b],
+            "start_b": sb,
+            "end_b": eb,
+            "text_a": texts[a][sa:ea],
+            "text_b": texts[b][sb:eb],
+            "similarity": sim,
+        }
+        for a, b, (sa, ea, sb, eb), sim in zip(ra, rb, spans, similarity, strict=True)
+    ]
+    passages = pd.DataFrame(table, columns=PASSAGE_COLUMNS)
+    for col in ("start_a", "end_a", "start_b", "end_b"):
+        passages[col] = passages[col].astype(np.int64)
+    passages["similarity"] = passages["similarity"].astype(float)
+    return passages
 
 
 def _progress_fingerprints(items):
