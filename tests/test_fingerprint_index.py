@@ -48,6 +48,12 @@ def inserted(texts: dict, at: int, speech_id: str, text: str) -> dict:
     return dict(items[:at] + [(speech_id, text)] + items[at:])
 
 
+def stored_rows(folder) -> list:
+    """Return (name, inode) of the files of index rows stored in full in a folder: a file
+    written again (atomically, by a rename) has a new inode."""
+    return [(p.name, p.stat().st_ino) for p in sorted(folder.glob("*-rows-*.pkl"))]
+
+
 def forbid(monkeypatch, module, name):
     """Make module.name fail: the incremental path must not fall back to it."""
 
@@ -120,6 +126,12 @@ def duplicates_of(texts: dict, cache: bool) -> pd.Series:
     return speeches["duplicate_of"]
 
 
+def assert_same_duplicates(found: pd.Series, cold: pd.Series):
+    """Fail unless two duplicate_of columns are equal (NA where the other has an id, too)."""
+    assert found.fillna("-").tolist() == cold.fillna("-").tolist()
+    pdt.assert_series_equal(found, cold)
+
+
 def test_duplicates_after_each_change_equal_a_cold_run(paragraphs, tmp_path, monkeypatch):
     monkeypatch.setenv("JIANGHUA_CACHE", str(tmp_path / "cache"))
     rng = random.Random(11)
@@ -136,19 +148,21 @@ def test_duplicates_after_each_change_equal_a_cold_run(paragraphs, tmp_path, mon
     changes.append(inserted(changes[-1], 90, "over", han(rng, 50) + stock))  # 51 hold stock
     changes.append({i: t for i, t in changes[-1].items() if i != "t003"})  # 50 again
     first = duplicates_of(texts, cache=True)
-    pdt.assert_series_equal(first, duplicates_of(texts, cache=False))
+    assert_same_duplicates(first, duplicates_of(texts, cache=False))
+    rows = stored_rows(tmp_path / "cache" / "corpus" / "duplicates")
     answers = []
     for texts in changes:
         with monkeypatch.context() as patched:
             forbid(patched, FingerprintIndex, "build")
             forbid(patched, duplicates, "_paired")
             found = duplicates_of(texts, cache=True)
-        pdt.assert_series_equal(found, duplicates_of(texts, cache=False))
+        assert_same_duplicates(found, duplicates_of(texts, cache=False))
         answers.append(dict(zip(texts, found, strict=True)))
     assert answers[0]["short"] is not pd.NA
     assert answers[-2]["short"] is pd.NA  # held by 51 speeches, stock is no evidence
     assert answers[-1]["short"] is not pd.NA
     assert answers[-1]["near"] == "original"
+    assert stored_rows(tmp_path / "cache" / "corpus" / "duplicates") == rows  # not rewritten
 
 
 def test_a_damaged_duplicate_index_is_rebuilt(paragraphs, tmp_path, monkeypatch):
@@ -157,14 +171,14 @@ def test_a_damaged_duplicate_index_is_rebuilt(paragraphs, tmp_path, monkeypatch)
     texts = make_texts(paragraphs, rng, unique=("t010", "t100"))
     texts = inserted(texts, 150, "copy", texts["t100"][:-20])
     duplicates_of(texts, cache=True)
-    (path,) = (tmp_path / "cache" / "corpus" / "duplicates").glob("index-*.pkl")
+    (path,) = (tmp_path / "cache" / "corpus" / "duplicates").glob("index-*-rows-*.pkl")
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     more = inserted(texts, len(texts), "more", texts["t010"])
     with pytest.warns(UserWarning, match="damaged"):
         found = duplicates_of(more, cache=True)
-    pdt.assert_series_equal(found, duplicates_of(more, cache=False))
+    assert_same_duplicates(found, duplicates_of(more, cache=False))
     assert dict(zip(more, found, strict=True))["more"] == "t010"
     again = inserted(more, 0, "again", han(rng, 100))
     with warnings.catch_warnings():
@@ -212,6 +226,7 @@ def test_reuse_after_each_change_equals_a_cold_run(paragraphs, result_cache, mon
     texts = make_texts(paragraphs, rng, stock=stock, holders=4, unique=("t090",))
     first = text_reuse.reuse(Corpus.from_texts(texts), **settings)
     assert_same_reuse(first, reused(texts, monkeypatch, **settings))
+    rows = stored_rows(result_cache / "jianghua.text_reuse.reuse")
     changes = [inserted(texts, 5, "added", han(rng, 200) + rng.choice(paragraphs))]
     changes.append({i: t for i, t in changes[-1].items() if i != "t070"})  # removed
     changes.append({**changes[-1], "t071": changes[-1]["t071"] + han(rng, 40)})  # changed
@@ -242,13 +257,14 @@ def test_reuse_after_each_change_equals_a_cold_run(paragraphs, result_cache, mon
     assert frozenset(("t000", "t001")) not in pairs_of(results[-2])  # five hold it
     assert frozenset(("t000", "t001")) in pairs_of(results[-1])
     assert frozenset(("near", "t090")) in pairs_of(results[-1])
+    assert stored_rows(result_cache / "jianghua.text_reuse.reuse") == rows  # not rewritten
 
 
 def test_a_damaged_reuse_index_is_rebuilt(paragraphs, result_cache, monkeypatch):
     rng = random.Random(22)
     texts = make_texts(paragraphs, rng)
     text_reuse.reuse(Corpus.from_texts(texts))
-    (path,) = result_cache.glob("jianghua.text_reuse.reuse/parts-*.pkl")
+    (path,) = result_cache.glob("jianghua.text_reuse.reuse/parts-*-rows-*.pkl")
     path.write_bytes(path.read_bytes()[:-100])
     more = inserted(texts, 9, "more", "会议指出，" + texts["t020"][:300])
     with pytest.warns(memo.ResultCacheWarning, match="damaged"):

@@ -627,23 +627,23 @@ def _compared(texts: dict, digests: dict) -> dict:
     """Return find_duplicates' answer, comparing only the texts changed since the last run."""
     from jianghua.cache_files import atomic_write
     from jianghua.duplicates import update_duplicates
+    from jianghua.fingerprint_index import read_state, write_state
 
     # adding one speech to ten thousand must not compare the other ten thousand again: the
     # k-gram index and the pairs found are kept, keyed by id and text, not corpus position
     key = _duplicates_settings().hexdigest()
     path = config.cache_dir() / "corpus" / "duplicates" / f"index-{key}.pkl"
-    kept = None
-    if path.is_file():
-        try:
-            kept = _decode_entry(path.read_bytes())
+    try:
+        kept = read_state(path, lambda part: _decode_entry(part.read_bytes()))
+        if kept is not None:
             kept.check()
-        except Exception as err:  # damaged: every text is compared again
-            warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=4)
-            kept = None
+    except Exception as err:  # damaged: every text is compared again
+        warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=4)
+        kept = None
     found, state, _ = update_duplicates(texts, list(digests.items()), kept)
     if state is not None and state is not kept:
         try:
-            atomic_write(path, _encode_entry(state))
+            write_state(path, state, lambda part, value: atomic_write(part, _encode_entry(value)))
         except OSError as err:
             warnings.warn(f"corpus cache not written: {err}", stacklevel=4)
     return found

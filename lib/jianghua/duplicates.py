@@ -5,6 +5,9 @@ character k-grams. A fixed, content-based sample of the k-grams (about one in `s
 into an inverted index, so only speeches that share k-grams are ever compared: this scales to
 tens of thousands of speeches without looking at all pairs. Containment of the shorter speech
 in the longer one is the share of its sampled k-grams found in the longer one.
+
+update_duplicates keeps the index and the pairs found for the next run (see
+jianghua.fingerprint_index), so adding one speech to ten thousand compares what it changes.
 """
 
 from dataclasses import dataclass
@@ -198,8 +201,9 @@ def _repaired(kept: DuplicateIndex, update, lengths: np.ndarray) -> DuplicateInd
 def _pair_counts(index: FingerprintIndex, i: np.ndarray, j: np.ndarray) -> tuple:
     """Return (slot a, slot b, shared k-grams) per pair of slots met in rows i, j (a < b)."""
     n_slots = len(index.keys)
-    a, b = index.slots[i].astype(np.int64), index.slots[j].astype(np.int64)
-    pairs, counts = np.unique(np.minimum(a, b) * n_slots + np.maximum(a, b), return_counts=True)
+    a, b = index.slots[i], index.slots[j]
+    keys = np.minimum(a, b).astype(np.int64) * n_slots + np.maximum(a, b)
+    pairs, counts = np.unique(keys, return_counts=True)
     a, b = np.divmod(pairs, n_slots)
     return a, b, counts
 
@@ -207,9 +211,10 @@ def _pair_counts(index: FingerprintIndex, i: np.ndarray, j: np.ndarray) -> tuple
 def _oriented(a, b, count, lengths, sizes, position) -> tuple:
     """Return (copy, original, containment of the copy) per pair of slots."""
     # the shorter one (the later one on a tie) is the copy
-    a_is_copy = (lengths[a] < lengths[b]) | (
-        (lengths[a] == lengths[b]) & (position[a] > position[b])
-    )
+    length_a, length_b = lengths[a], lengths[b]
+    a_is_copy = length_a < length_b
+    tie = np.flatnonzero(length_a == length_b)
+    a_is_copy[tie] = position[a[tie]] > position[b[tie]]
     copy, original = np.where(a_is_copy, a, b), np.where(a_is_copy, b, a)
     with np.errstate(divide="ignore", invalid="ignore"):
         return copy, original, count / sizes[copy]

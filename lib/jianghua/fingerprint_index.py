@@ -9,14 +9,20 @@ inserted), so adding or removing a document rewrites only its own rows.
 Between two documents that did not change, what their shared hashes give changes only where
 a hash's number of documents (its df) crossed a bound that makes it usable or not; Update
 names those hashes, so a caller recomputes only the pairs they touch.
+
+Stored (write_state, read_state), the rows are written in full only now and then; each run
+writes the rows of the documents changed since, so adding one document writes little.
 """
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-# With more than this share of the documents added or removed, recomputing every pair from the
-# index costs about as much as working out which ones changed.
+# With more than this share of the documents added or removed since, recomputing every pair
+# costs about as much as working out which ones changed, and the rows are stored in full again.
 MAX_CHANGED = 0.1
 SLOT_MASK = np.uint64(2**24 - 1)  # slots packed into free low hash bits for one plain sort
 
@@ -30,6 +36,9 @@ class FingerprintIndex:
     hashes: np.ndarray
     slots: np.ndarray
     positions: np.ndarray | None  # where the hash first occurs in its document, if known
+    stored_rows: str = ""  # the name of the IndexRows last stored in full ("": none)
+    dead: np.ndarray | None = None  # bool per slot: its rows stored in full no longer count
+    fresh: np.ndarray | None = None  # bool per slot: its rows are not among those stored
 
     @classmethod
     def build(cls, keys: list, prints: list, dtype) -> "FingerprintIndex":
@@ -50,6 +59,8 @@ class FingerprintIndex:
         held = [slot for slot, key in enumerate(self.keys) if key is not None]
         if sorted(self.order.tolist()) != held:
             raise ValueError("index order does not list its documents")
+        if self.stored_rows and not self.dead.shape == self.fresh.shape == (len(self.keys),):
+            raise ValueError("index changes do not fit its slots")
 
     def position_of_slot(self) -> np.ndarray:
         """Return the corpus position of the document in each slot (-1 for a free slot)."""
@@ -77,8 +88,7 @@ class FingerprintIndex:
         hot (a bool per slot) is given, only the pairs with a row of a hot slot."""
         low = max(low, 2)
         if hot is None:
-            first = np.flatnonzero(np.r_[True, self.hashes[1:] != self.hashes[:-1]])
-            size = np.diff(np.r_[first, len(self.hashes)])
+            first, size = self._all_groups()
             keep = (size >= low) & (size <= high)
             return _pairs_within(first[keep], size[keep])
         hot_row = hot[self.slots]
@@ -99,9 +109,18 @@ class FingerprintIndex:
     def usable_rows(self, high: int, hot=None) -> np.ndarray:
         """Return per slot how many of its rows are in groups of at most high rows (for the
         hot slots only, when hot is given)."""
-        rows = np.flatnonzero(hot[self.slots]) if hot is not None else slice(None)
+        if hot is None:
+            size = self._all_groups()[1]
+            usable = np.repeat(size <= high, size)
+            return np.bincount(self.slots[usable], minlength=len(self.keys))
+        rows = np.flatnonzero(hot[self.slots])
         size = self.groups(self.hashes[rows])[1]
         return np.bincount(self.slots[rows][size <= high], minlength=len(self.keys))
+
+    def _all_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the first row and the number of rows of every hash's group."""
+        first = np.flatnonzero(np.r_[True, self.hashes[1:] != self.hashes[:-1]][: len(self.hashes)])
+        return first, np.diff(np.r_[first, len(self.hashes)])
 
     def update(self, keys: list, prints: dict) -> "Update | None":
         """Return the Update that brings the index to documents keys (in corpus order), with
@@ -131,7 +150,19 @@ class FingerprintIndex:
             keys_by_slot[int(now[i])] = keys[i]
         fresh = _sorted_rows([prints[i] for i in new.tolist()], now[new], self.hashes.dtype)
         index, touched, before = self._merged(keys_by_slot, now, removed, fresh)
+        if self.stored_rows:
+            index.stored_rows = self.stored_rows
+            index.dead, index.fresh = self._since_stored(removed, added)
         return Update(index, stale, added, touched, before, index.groups(touched)[1])
+
+    def _since_stored(self, removed: np.ndarray, added: np.ndarray) -> tuple:
+        """Return (dead, fresh) after removing and adding documents (bools per slot)."""
+        dead, fresh = np.zeros(len(added), dtype=bool), np.zeros(len(added), dtype=bool)
+        dead[: len(self.dead)], fresh[: len(self.fresh)] = self.dead, self.fresh
+        # rows of a document added since they were stored are not among them: nothing to drop
+        dead[: len(removed)] |= removed & ~fresh[: len(removed)]
+        fresh[: len(removed)] &= ~removed
+        return dead, fresh | added
 
     def _merged(self, keys_by_slot, order, removed, fresh) -> tuple:
         """Return (the index without the removed slots' rows and with the fresh rows, the
@@ -144,12 +175,40 @@ class FingerprintIndex:
             rows = [None if r is None else r[~drop] for r in rows]
         touched = np.union1d(gone, fresh[0])
         before = self.groups(touched)[1]
-        if len(fresh[0]):
-            at = np.searchsorted(rows[0], fresh[0])
-            rows = [
-                None if r is None else np.insert(r, at, f) for r, f in zip(rows, fresh, strict=True)
-            ]
+        rows = _inserted(rows, fresh)
         return FingerprintIndex(keys_by_slot, order, *rows), touched, before
+
+    def stored(self) -> tuple["IndexRows | None", "IndexChanges"]:
+        """Return (the rows to store in full, or None while those stored still serve; the
+        index as changes to them)."""
+        columns = (self.hashes, self.slots, self.positions)
+        limit = MAX_CHANGED * max(len(self.order), 1)
+        if self.stored_rows and (self.dead | self.fresh).sum() <= limit:
+            pick = self.fresh[self.slots]
+            rows = IndexRows("", *[None if c is None else c[pick] for c in columns])
+            since = (self.dead, self.fresh, rows)
+            return None, IndexChanges(self.stored_rows, self.keys, self.order, *since)
+        # a name for these rows, so that changes are never joined to rows of other documents
+        name = hashlib.blake2b(repr(self.keys).encode(), digest_size=10).hexdigest()
+        none = np.zeros(len(self.keys), dtype=bool)
+        rows = IndexRows("", *[None if c is None else c[:0] for c in columns])
+        return IndexRows(name, *columns), IndexChanges(
+            name, self.keys, self.order, none, none, rows
+        )
+
+    @classmethod
+    def from_stored(cls, rows: "IndexRows", changes: "IndexChanges") -> "FingerprintIndex":
+        """Return the index stored as rows in full and changes to them."""
+        if rows.name != changes.rows:
+            raise ValueError("index changes made for other rows")
+        columns = [rows.hashes, rows.slots, rows.positions]
+        if changes.dead.any():
+            keep = ~changes.dead[rows.slots]
+            columns = [None if c is None else c[keep] for c in columns]
+        fresh = changes.rows_since
+        columns = _inserted(columns, (fresh.hashes, fresh.slots, fresh.positions))
+        since = (rows.name, changes.dead, changes.fresh)
+        return cls(changes.keys, changes.order, *columns, *since)
 
 
 @dataclass
@@ -174,6 +233,67 @@ class Update:
         was = (self.before >= low) & (self.before <= high)
         now = (self.after >= low) & (self.after <= high)
         return self.touched[was != now]
+
+
+@dataclass
+class IndexRows:
+    """Rows of an index as stored, under a name that changes to them refer to."""
+
+    name: str
+    hashes: np.ndarray
+    slots: np.ndarray
+    positions: np.ndarray | None
+
+
+@dataclass
+class IndexChanges:
+    """An index as stored on every run: its documents, and its rows as the stored IndexRows
+    named rows without the rows of dead slots, plus the rows of fresh slots (rows_since)."""
+
+    rows: str
+    keys: list
+    order: np.ndarray
+    dead: np.ndarray
+    fresh: np.ndarray
+    rows_since: IndexRows
+
+
+def write_state(path: Path, state, write) -> None:
+    """Write a state holding a FingerprintIndex (state.index) to path with write(path, value):
+    the index as changes to its rows, which go in full to a file of their own now and then."""
+    rows, changes = state.index.stored()
+    if rows is not None:
+        write(_rows_path(path, rows.name), rows)
+    write(path, dataclasses.replace(state, index=changes))
+    if rows is not None:  # rows no state refers to any more
+        for old in path.parent.glob(f"{path.stem}-rows-*{path.suffix}"):
+            if old != _rows_path(path, rows.name):
+                old.unlink(missing_ok=True)
+
+
+def read_state(path: Path, read):
+    """Return the state write_state wrote to path, read with read(path), its index joined to
+    its rows again; None if either file is missing (or read returns None)."""
+    state = read(path) if path.is_file() else None
+    if state is None or not _rows_path(path, state.index.rows).is_file():
+        return None
+    rows = read(_rows_path(path, state.index.rows))
+    if rows is None:
+        return None
+    return dataclasses.replace(state, index=FingerprintIndex.from_stored(rows, state.index))
+
+
+def _rows_path(path: Path, name: str) -> Path:
+    """Return the file of the rows named name of the state stored at path."""
+    return path.with_name(f"{path.stem}-rows-{name}{path.suffix}")
+
+
+def _inserted(columns: list, fresh) -> list:
+    """Return the columns (hashes first, sorted) with the fresh rows merged in."""
+    if not len(fresh[0]):
+        return columns
+    at = np.searchsorted(columns[0], fresh[0])
+    return [None if c is None else np.insert(c, at, f) for c, f in zip(columns, fresh, strict=True)]
 
 
 def _sorted_rows(prints: list, slots: np.ndarray, dtype) -> tuple:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from jianghua import config
 from jianghua.cache_files import text_hash
-from jianghua.fingerprint_index import FingerprintIndex
+from jianghua.fingerprint_index import FingerprintIndex, read_state, write_state
 from jianghua.memo import ResultCacheWarning, memoized, part_store, read_parts, write_parts
 from jianghua.read_text import read_analyst_text
 
@@ -367,7 +367,8 @@ def reuse(
     settings = (q, window, max_gap, max_shift, min_chars, min_similarity)
     patterns = [regex.pattern for _, regex in pattern or ()]
     path = part_store(corpus, reuse, (settings, patterns, max_docs, min_shared))
-    keys = list(zip(ids, map(text_hash, texts), strict=True))
+    # a speech is known by its id and text, not its corpus position, which a new file shifts
+    keys = list(zip(ids, map(text_hash, texts), strict=True)) if path else ids
     found = _found(_Docs(texts, pattern), keys, path, settings, (max_docs, min_shared))
     passages = _passages(found, ids, texts)
     text_of = dict(zip(ids, texts, strict=True))
@@ -483,8 +484,9 @@ def _found(docs, keys: list, path, settings: tuple, limits: tuple) -> _ReuseInde
     stay = reusable = None
     if update is None:
         every = _progress_fingerprints(range(len(keys)))
-        prints = [_winnowed(docs.norm(i), q, window) for i in every]
-        index = FingerprintIndex.build(keys, prints, np.int64)
+        index = FingerprintIndex.build(
+            keys, [_winnowed(docs.norm(i), q, window) for i in every], np.int64
+        )
         i, j = index.pairs(2, max_docs)
     else:
         index, n_slots = update.index, len(update.index.keys)
@@ -501,16 +503,18 @@ def _found(docs, keys: list, path, settings: tuple, limits: tuple) -> _ReuseInde
     if stay is not None:
         found = _joined(stay, found)
     if path is not None:
-        write_parts(path, found)
+        write_state(path, found, write_parts)
     return found
 
 
 def _kept(path) -> _ReuseIndex | None:
     """Return the state reuse kept in path on its last run; None if none (or it is damaged)."""
-    kept = read_parts(path, None) if path is not None else None
-    if kept is None:
+    if path is None:
         return None
     try:
+        kept = read_state(path, lambda part: read_parts(part, None))
+        if kept is None:
+            return None
         kept.check()
     except Exception as err:  # damaged, or of another version: everything is found again
         warnings.warn(
