@@ -599,6 +599,7 @@ def _assemble(speeches, sections, removed, problems, root) -> Corpus:
 
 def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     """Fill speeches.duplicate_of with the id of the speech each copy is contained in."""
+    from jianghua import memo
     from jianghua.cache_files import atomic_write, text_hash
     from jianghua.duplicates import find_duplicates
 
@@ -614,7 +615,10 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
         except Exception as err:  # damaged: compared again
             warnings.warn(f"corpus cache entry {path} is damaged ({err})", stacklevel=3)
     if not isinstance(found, dict):
-        found = _compared(texts, digests) if cache else find_duplicates(texts)
+        # a few hundred speeches are compared in no time; keeping no index for them also keeps
+        # a quick look at a small corpus from replacing the index of the big one
+        indexed = cache and len(texts) >= memo.MIN_SPEECHES
+        found = _compared(texts, digests) if indexed else find_duplicates(texts)
         if path is not None:
             try:
                 atomic_write(path, _encode_entry(found))

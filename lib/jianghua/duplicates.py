@@ -150,7 +150,7 @@ def update_duplicates(
     lengths[: len(kept.lengths)] = kept.lengths
     for i, (n, _) in found.items():
         lengths[update.index.order[i]] = n
-    if not update.small():
+    if not update.small:
         state = _paired(update.index, lengths, settings)
         return _answer(ids, state), state, False
     state = _repaired(kept, update, lengths)

@@ -149,11 +149,12 @@ class FingerprintIndex:
         for i in new.tolist():
             keys_by_slot[int(now[i])] = keys[i]
         fresh = _sorted_rows([prints[i] for i in new.tolist()], now[new], self.hashes.dtype)
-        index, touched, before = self._merged(keys_by_slot, now, removed, fresh)
+        small = stale.sum() <= MAX_CHANGED * max(len(keys), 1)
+        index, touched, before = self._merged(keys_by_slot, now, removed, fresh, small)
         if self.stored_rows:
             index.stored_rows = self.stored_rows
             index.dead, index.fresh = self._since_stored(removed, added)
-        return Update(index, stale, added, touched, before, index.groups(touched)[1])
+        return Update(index, small, stale, added, touched, before, index.groups(touched)[1])
 
     def _since_stored(self, removed: np.ndarray, added: np.ndarray) -> tuple:
         """Return (dead, fresh) after removing and adding documents (bools per slot)."""
@@ -164,19 +165,19 @@ class FingerprintIndex:
         fresh[: len(removed)] &= ~removed
         return dead, fresh | added
 
-    def _merged(self, keys_by_slot, order, removed, fresh) -> tuple:
+    def _merged(self, keys_by_slot, order, removed, fresh, small: bool) -> tuple:
         """Return (the index without the removed slots' rows and with the fresh rows, the
-        hashes of either, their df before)."""
+        hashes of either and their df before, if the change is small)."""
         rows = [self.hashes, self.slots, self.positions]
-        gone = np.empty(0, dtype=self.hashes.dtype)
+        touched = fresh[0] if small else fresh[0][:0]
         if removed.any():
             drop = removed[self.slots]
-            gone = self.hashes[drop]
+            if small:
+                touched = np.concatenate([self.hashes[drop], touched])
             rows = [None if r is None else r[~drop] for r in rows]
-        touched = np.union1d(gone, fresh[0])
+        touched = np.unique(touched)
         before = self.groups(touched)[1]
-        rows = _inserted(rows, fresh)
-        return FingerprintIndex(keys_by_slot, order, *rows), touched, before
+        return FingerprintIndex(keys_by_slot, order, *_inserted(rows, fresh)), touched, before
 
     def stored(self) -> tuple["IndexRows | None", "IndexChanges"]:
         """Return (the rows to store in full, or None while those stored still serve; the
@@ -216,16 +217,12 @@ class Update:
     """An index brought up to date, and what changed on the way."""
 
     index: FingerprintIndex
+    small: bool  # few enough documents changed to recompute only what they touch
     stale: np.ndarray  # bool per slot: its document was removed, or is new to the index
     added: np.ndarray  # bool per slot: its document is new to the index
-    touched: np.ndarray  # the hashes whose df changed
+    touched: np.ndarray  # the hashes whose df changed (if small)
     before: np.ndarray  # their df before the update
     after: np.ndarray  # and after it
-
-    def small(self) -> bool:
-        """Return True if few enough documents changed to recompute only what they touch."""
-        changed = int(self.stale.sum())
-        return changed <= MAX_CHANGED * max(len(self.index.order), 1)
 
     def crossed(self, low: int, high: int) -> np.ndarray:
         """Return the touched hashes usable (held by low..high documents) before or after the

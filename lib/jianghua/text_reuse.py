@@ -491,7 +491,7 @@ def _found(docs, keys: list, path, settings: tuple, limits: tuple) -> _ReuseInde
     else:
         index, n_slots = update.index, len(update.index.keys)
         stale = update.stale[kept.a] | update.stale[kept.b]
-        if update.small():
+        if update.small:
             i, j, crossing = _dirty_rows(update, max_docs)
             redo = np.isin(_pair_key(kept.a, kept.b, n_slots), crossing) & ~stale
             stay, reusable = kept.subset(~stale & ~redo), kept.subset(redo)
