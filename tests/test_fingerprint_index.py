@@ -83,7 +83,7 @@ def test_an_updated_index_holds_the_rows_of_one_built_afresh():
         return h, np.sort(rng.choice(1000, len(h), replace=False)).astype(np.int64)
 
     docs = {f"k{i}": prints() for i in range(30)}
-    index = FingerprintIndex.build(list(docs), list(docs.values()), np.int64)
+    index = FingerprintIndex.build(list(docs), list(docs.values()), np.int64, positions=True)
     for step in range(60):
         items = list(docs.items())
         if step % 3 == 0 and len(items) > 2:
@@ -95,7 +95,7 @@ def test_an_updated_index_holds_the_rows_of_one_built_afresh():
         missing = index.missing(keys)
         assert [keys[i] for i in missing] == [f"new{step}"]
         update = index.update(keys, {i: new_docs[keys[i]] for i in missing})
-        fresh = FingerprintIndex.build(keys, list(new_docs.values()), np.int64)
+        fresh = FingerprintIndex.build(keys, list(new_docs.values()), np.int64, positions=True)
         update.index.check()
         assert rows_of(update.index) == rows_of(fresh)
         where = update.index.position_of_slot()
@@ -110,7 +110,7 @@ def test_an_updated_index_holds_the_rows_of_one_built_afresh():
 
 def test_an_index_is_not_updated_to_documents_in_another_order():
     prints = [(np.array([i, 7]), np.array([0, 5])) for i in range(3)]
-    index = FingerprintIndex.build(["a", "b", "c"], prints, np.int64)
+    index = FingerprintIndex.build(["a", "b", "c"], prints, np.int64, positions=True)
     assert index.update(["b", "a", "c"], {}) is None
     assert index.update(["a", "a", "c"], {1: prints[1]}) is None  # keys must be unique
     assert index.update(["a", "c"], {}).index.keys == ["a", None, "c"]
@@ -271,3 +271,16 @@ def test_a_damaged_reuse_index_is_rebuilt(paragraphs, result_cache, monkeypatch)
         found = text_reuse.reuse(Corpus.from_texts(more))
     assert_same_reuse(found, reused(more, monkeypatch))
     assert "more" in set(found.pairs.speech_a) | set(found.pairs.speech_b)
+
+
+def test_both_stages_grow_from_an_empty_corpus(paragraphs, result_cache, monkeypatch):
+    monkeypatch.setattr(memo, "MIN_SPEECHES", 0)  # keep the index of corpora this small
+    rng = random.Random(23)
+    shared = rng.choice(paragraphs) + han(rng, 100)
+    steps = [{}, {"a": han(rng, 200)}, {"a": han(rng, 200), "b": shared, "c": shared[:-10]}]
+    for texts in steps:
+        found = text_reuse.reuse(Corpus.from_texts(texts))
+        assert_same_reuse(found, reused(texts, monkeypatch))
+        assert_same_duplicates(duplicates_of(texts, cache=True), duplicates_of(texts, False))
+    assert pairs_of(found) == {frozenset(("b", "c"))}
+    assert duplicates_of(steps[-1], cache=True).tolist() == [pd.NA, pd.NA, "b"]

@@ -167,7 +167,7 @@ def _indexed(hashes: np.ndarray, n_docs: int) -> np.ndarray:
 def _compared(keys: list, found: list, settings: tuple) -> DuplicateIndex:
     """Return the DuplicateIndex of texts with found[i] = text_prints of text i."""
     prints = [(_indexed(p, len(found)), None) for _, p in found]
-    index = FingerprintIndex.build(keys, prints, np.uint64)
+    index = FingerprintIndex.build(keys, prints, np.uint64, positions=False)
     return _paired(index, np.array([n for n, _ in found], dtype=np.int64), settings)
 
 

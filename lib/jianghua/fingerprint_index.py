@@ -41,10 +41,11 @@ class FingerprintIndex:
     fresh: np.ndarray | None = None  # bool per slot: its rows are not among those stored
 
     @classmethod
-    def build(cls, keys: list, prints: list, dtype) -> "FingerprintIndex":
-        """Return the index of documents keys[i] whose prints[i] is (hashes, positions or None)."""
+    def build(cls, keys: list, prints: list, dtype, positions: bool) -> "FingerprintIndex":
+        """Return the index of documents keys[i] whose prints[i] is (hashes, positions or None);
+        positions: whether they hold positions, so that an empty index knows too."""
         slots = np.arange(len(keys), dtype=np.int32)
-        rows = _sorted_rows(prints, slots, dtype)
+        rows = _sorted_rows(prints, slots, dtype, positions)
         return cls(list(keys), slots.astype(np.int64), *rows)
 
     def check(self) -> None:
@@ -148,7 +149,8 @@ class FingerprintIndex:
             keys_by_slot[slot] = None
         for i in new.tolist():
             keys_by_slot[int(now[i])] = keys[i]
-        fresh = _sorted_rows([prints[i] for i in new.tolist()], now[new], self.hashes.dtype)
+        prints = [prints[i] for i in new.tolist()]
+        fresh = _sorted_rows(prints, now[new], self.hashes.dtype, self.positions is not None)
         small = stale.sum() <= MAX_CHANGED * max(len(keys), 1)
         index, touched, before = self._merged(keys_by_slot, now, removed, fresh, small)
         if self.stored_rows:
@@ -293,13 +295,12 @@ def _inserted(columns: list, fresh) -> list:
     return [None if c is None else np.insert(c, at, f) for c, f in zip(columns, fresh, strict=True)]
 
 
-def _sorted_rows(prints: list, slots: np.ndarray, dtype) -> tuple:
+def _sorted_rows(prints: list, slots: np.ndarray, dtype, has_positions: bool) -> tuple:
     """Return (hashes, slots, positions) of the prints of slots sorted by hash: one row per hash
     and slot, at its first position; prints[i] = (hashes, positions or None) of slots[i]."""
     counts = [len(h) for h, _ in prints]
     hashes = np.concatenate([np.empty(0, dtype=dtype), *[h for h, _ in prints]])
     owner = np.repeat(np.asarray(slots, dtype=np.int32), counts)
-    has_positions = bool(prints) and prints[0][1] is not None
     if not has_positions and dtype == np.uint64 and not np.any(hashes & SLOT_MASK):
         # one plain sort of (hash, slot) packed in a uint64 is several times quicker than an
         # argsort; hashes whose low bits are free (the duplicate check's) allow it
@@ -313,8 +314,8 @@ def _sorted_rows(prints: list, slots: np.ndarray, dtype) -> tuple:
     first = np.r_[True, (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])][: len(hashes)]
     if not has_positions:
         return hashes[first], owner[first], None
-    positions = np.concatenate([p for _, p in prints])[order][first].astype(np.int32)
-    return hashes[first], owner[first], positions
+    positions = np.concatenate([np.empty(0, dtype=np.int32), *[p for _, p in prints]])
+    return hashes[first], owner[first], positions[order][first].astype(np.int32)
 
 
 def _ranges(first: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -485,7 +485,7 @@ def _found(docs, keys: list, path, settings: tuple, limits: tuple) -> _ReuseInde
     if update is None:
         every = _progress_fingerprints(range(len(keys)))
         index = FingerprintIndex.build(
-            keys, [_winnowed(docs.norm(i), q, window) for i in every], np.int64
+            keys, [_winnowed(docs.norm(i), q, window) for i in every], np.int64, positions=True
         )
         i, j = index.pairs(2, max_docs)
     else:
