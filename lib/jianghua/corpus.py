@@ -600,11 +600,11 @@ def _assemble(speeches, sections, removed, problems, root) -> Corpus:
 def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     """Fill speeches.duplicate_of with the id of the speech each copy is contained in."""
     from jianghua import memo
-    from jianghua.cache_files import atomic_write, text_hash
+    from jianghua.cache_files import atomic_write, text_hashes
     from jianghua.duplicates import find_duplicates
 
     texts = dict(zip(speeches["speech_id"], speeches["text"], strict=True))
-    digests = {speech_id: text_hash(text) for speech_id, text in texts.items()}
+    digests = dict(zip(texts, text_hashes(list(texts.values())), strict=True))
     # comparing every speech with every other is the slow part of an unchanged rerun, and its
     # answer depends only on the ids and texts in order: keep it for the same ids and texts
     path = _duplicates_path(digests) if cache else None

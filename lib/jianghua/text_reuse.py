@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from jianghua import config
-from jianghua.cache_files import text_hash
+from jianghua.cache_files import text_hashes
 from jianghua.fingerprint_index import FingerprintIndex, read_state, write_state
 from jianghua.memo import ResultCacheWarning, memoized, part_store, read_parts, write_parts
 from jianghua.read_text import read_analyst_text
@@ -368,7 +368,7 @@ def reuse(
     patterns = [regex.pattern for _, regex in pattern or ()]
     path = part_store(corpus, reuse, (settings, patterns, max_docs, min_shared))
     # a speech is known by its id and text, not its corpus position, which a new file shifts
-    keys = list(zip(ids, map(text_hash, texts), strict=True)) if path else ids
+    keys = list(zip(ids, text_hashes(texts), strict=True)) if path else ids
     found = _found(_Docs(texts, pattern), keys, path, settings, (max_docs, min_shared))
     passages = _passages(found, ids, texts)
     text_of = dict(zip(ids, texts, strict=True))
