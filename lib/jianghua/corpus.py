@@ -618,7 +618,7 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
         # a few hundred speeches are compared in no time; keeping no index for them also keeps
         # a quick look at a small corpus from replacing the index of the big one
         indexed = cache and len(texts) >= memo.MIN_SPEECHES
-        found = _compared(texts, digests) if indexed else find_duplicates(texts)
+        found = _indexed_duplicates(texts, digests) if indexed else find_duplicates(texts)
         if path is not None:
             try:
                 atomic_write(path, _encode_entry(found))
@@ -627,7 +627,7 @@ def _mark_duplicates(speeches: pd.DataFrame, cache: bool = True) -> None:
     speeches["duplicate_of"] = _with_na(speeches["speech_id"].map(found))
 
 
-def _compared(texts: dict, digests: dict) -> dict:
+def _indexed_duplicates(texts: dict, digests: dict) -> dict:
     """Return find_duplicates' answer, comparing only the texts changed since the last run."""
     from jianghua.cache_files import atomic_write
     from jianghua.duplicates import update_duplicates

@@ -113,7 +113,7 @@ def find_duplicates(
     ids = list(texts.keys())
     prints = prints or {}
     found = [prints[i] if i in prints else text_prints(texts[i], k, sample) for i in ids]
-    state = _compared(ids, found, (k, sample, max_df, threshold, MIN_SHINGLES))
+    state = _from_prints(ids, found, (k, sample, max_df, threshold, MIN_SHINGLES))
     return _answer(ids, state)
 
 
@@ -142,7 +142,7 @@ def update_duplicates(
         update = kept.index.update(keys, prints)
     if update is None:
         found = [text_prints(texts[i], k, sample) for i in ids]
-        state = _compared(keys, found, settings)
+        state = _from_prints(keys, found, settings)
         return _answer(ids, state), state, False
     if not update.stale.any():
         return _answer(ids, kept), kept, True
@@ -164,7 +164,7 @@ def _indexed(hashes: np.ndarray, n_docs: int) -> np.ndarray:
     return hashes & ~SLOT_MASK if n_docs <= SLOT_MASK else hashes
 
 
-def _compared(keys: list, found: list, settings: tuple) -> DuplicateIndex:
+def _from_prints(keys: list, found: list, settings: tuple) -> DuplicateIndex:
     """Return the DuplicateIndex of texts with found[i] = text_prints of text i."""
     prints = [(_indexed(p, len(found)), None) for _, p in found]
     index = FingerprintIndex.build(keys, prints, np.uint64, positions=False)

@@ -152,7 +152,7 @@ def _seeded(index: FingerprintIndex, i, j, min_shared: int, reach: int):
     da, db = where[index.slots[i]], where[index.slots[j]]
     pa, pb = index.positions[i], index.positions[j]
     swap = da > db
-    if swap.any():  # rows of one hash are in slot order, not always in corpus order
+    if swap.any():  # reused slots and inserted rows: a hash's rows are not in corpus order
         da, db, pa, pb = (np.where(swap, y, x) for x, y in ((da, db), (db, da), (pa, pb), (pb, pa)))
     n = len(index.order)
     key, pa, pb = _colinear(da * n + db, pa, pb, reach)
