@@ -140,7 +140,8 @@ def test_kept_rows_only_move_a_little_when_a_speech_is_added():
     words = np.array([f"w{i:03d}" for i in range(80)], dtype=object)
     old_of = np.r_[np.arange(x.shape[0] - 1), -1]
     moved = neighbours.moved_by(x, idf * 1.001, idf, words, words, old_of)
-    assert moved[-1] == 0.0 and (moved[:-1] < 1e-9).all()  # a uniform change keeps directions
+    # a uniform change keeps directions: only the margin for rounding (1e-6) is left
+    assert moved[-1] == 0.0 and (moved[:-1] < 2e-6).all()
     skewed = idf.copy()
     skewed[:10] *= 2
     moved = neighbours.moved_by(x, skewed, idf, words, words, old_of)

@@ -22,7 +22,7 @@ import numpy as np
 EXTRA = 3
 # how far a block's cosine may be from the exact one: float32 sums of a few thousand products
 SLACK = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}
-MOVED = 64  # the units that moved most are scored against every unit, not bounded
+MOVED = 16  # the units that moved most are scored against every unit, not bounded
 MAX_CHANGED = 0.1  # past this share of new or removed units, every row is computed again
 PAIR_ROWS = 8  # rows whose candidates are scored together
 
@@ -211,21 +211,20 @@ def _update(x, xt, k, kk, kept: Rows, old_of, moved):
 def moved_by(x, idf, kept_idf, kept_words, words, old_of):
     """Return how far each kept row's unit vector moved from the last run (0 for new rows),
     or None when a kept row holds a word the last run did not know."""
-    if not len(kept_words):
+    if not len(kept_words) or not len(x.data) or np.diff(x.indptr).min() == 0:
         return None
     where = np.minimum(np.searchsorted(kept_words, words), len(kept_words) - 1)
     known = kept_words[where] == words
-    ratio = np.where(known, kept_idf[where] / idf, np.nan)
-    row = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-    kept = old_of[row] >= 0
-    if np.isnan(ratio[x.indices[kept]]).any():
+    starts = x.indptr[:-1]
+    if (np.add.reduceat(~known[x.indices], starts)[old_of >= 0] > 0).any():
         return None
-    before = x.data * np.nan_to_num(ratio[x.indices])  # the old weights, up to a row's scale
-    norm = np.sqrt(np.bincount(row, weights=before * before, minlength=x.shape[0]))
-    before = before / np.where(norm > 0, norm, 1)[row]
-    gap = np.sqrt(np.bincount(row, weights=(x.data - before) ** 2, minlength=x.shape[0]))
-    # rounding in the weights themselves: a safe margin far below any cosine gap that counts
-    return np.where(old_of >= 0, gap + 1e-12, 0.0)
+    # a kept row's old weights are its new ones times old idf over new idf, up to its scale
+    before = x.data * np.where(known, kept_idf[where] / idf, 0.0)[x.indices]
+    size = np.sqrt(np.add.reduceat(before * before, starts))
+    along = np.add.reduceat(x.data * before, starts) / size
+    # |x - b/|b||^2 = |x|^2 - 2 x.b/|b| + 1; the 1e-12 covers the rounding of these sums
+    gap2 = np.add.reduceat(x.data * x.data, starts) - 2 * along + 1
+    return np.where(old_of >= 0, np.sqrt(np.maximum(gap2, 0) + 1e-12), 0.0)
 
 
 def pair_cosines(x, rows, cols) -> np.ndarray:

@@ -119,8 +119,10 @@ def _sorted_columns(words, counts):
     order = used[np.argsort(words[used], kind="stable")]
     rank = np.full(len(words), -1, dtype=np.int64)
     rank[order] = np.arange(len(order))
+    # the data copied: sorting the indices reorders it in place
     sorted_counts = sparse.csr_matrix(
-        (counts.data, rank[counts.indices], counts.indptr), shape=(counts.shape[0], len(order))
+        (counts.data.copy(), rank[counts.indices], counts.indptr.copy()),
+        shape=(counts.shape[0], len(order)),
     )
     sorted_counts.has_sorted_indices = False
     sorted_counts.sort_indices()
