@@ -5,6 +5,7 @@ import importlib
 import sys
 import warnings
 
+import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
@@ -342,6 +343,50 @@ def test_many_added_texts_rewrite_the_bundle(bundled):
     again = tk.tokens(corpus)
     assert again.attrs["segmented"] == 0
     pdt.assert_frame_equal(again, tk.tokens(corpus, cache=False))
+
+
+def _counted(corpus):
+    """Return token_counts' matrix, and the one made by counting the codes afresh."""
+    from scipy import sparse
+
+    words, counts = tk.token_counts(corpus)
+    sizes, codes, _ = tk.token_codes(corpus)
+    indptr = np.r_[0, np.cumsum(sizes)]
+    ones = np.ones(len(codes), dtype=np.int64)
+    fresh = sparse.csr_matrix((ones, codes.copy(), indptr), shape=(len(sizes), len(words)))
+    fresh.sum_duplicates()
+    return counts, fresh
+
+
+def _same_matrix(a, b):
+    assert a.shape == b.shape and a.has_sorted_indices
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(a, part), getattr(b, part)), part
+    assert a.data.dtype == np.int64
+
+
+def test_counts_come_from_the_word_bags_kept_with_the_tokens(bundled, monkeypatch):
+    texts = _many_texts(20)
+    texts["repeat"] = "落实落实再落实，要落实。" * 3
+    corpus = Corpus.from_texts(texts)
+    _same_matrix(*_counted(corpus))  # bags of the bundle just written
+    texts["new"] = "招商引资要有执行力，优化软环境。"
+    corpus = Corpus.from_texts(texts)
+    tk.clear_memory()
+    tk.tokens(corpus)
+    bags = tk._LAST["bags"][1]
+    assert sum(bag is not None for bag in bags) == len(texts)  # the added file's too
+    _only_bundles_left(bundled)
+    counts, fresh = _counted(corpus)  # bags read back from the bundle files
+    _same_matrix(counts, fresh)
+    row = list(texts).index("repeat")
+    words = tk.token_counts(corpus)[0]
+    assert counts[row, list(words).index("落实")] == 12
+    # a bag the cache lacks is counted from the codes
+    tk.clear_memory()
+    tk.tokens(corpus)
+    tk._LAST["bags"][1][row] = None
+    _same_matrix(*_counted(corpus))
 
 
 def test_a_damaged_added_file_is_not_trusted(bundled):

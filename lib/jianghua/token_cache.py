@@ -19,7 +19,7 @@ CACHE_FORMAT = b"JHTOK3\n"
 # From this many distinct texts, a corpus's tokens are also kept in one bundle file: a rerun
 # then reads one file instead of one per speech (10,000 speeches: 6 s down to about 1 s).
 BUNDLE_MIN_TEXTS = 200
-BUNDLE_FORMAT = b"JHBUN2\n"
+BUNDLE_FORMAT = b"JHBUN3\n"
 # Texts not in the bundle (a few speeches added since) go to a small second file that names
 # the bundle it extends: adding one speech to 10,000 then writes one speech's tokens, not
 # the 130 MB bundle again. Past this share of the bundle's texts, the bundle is rewritten.
@@ -103,19 +103,23 @@ class TokenCache:
             return None
         return bundle if version == self.seg.dictionary.version else None
 
-    def write_bundle(self, found: dict, vocab: Vocabulary, bundle=None):
+    def write_bundle(self, found: dict, vocab: Vocabulary, bundle=None) -> dict:
         """Keep the (starts, codes) of texts by hash on disk: the texts the bundle lacks in
-        the added file when they are few, else all of them in a new bundle."""
+        the added file when they are few, else all of them in a new bundle. Return the word
+        bags (see word_bags) of the texts written."""
         version = self.seg.dictionary.version
         if bundle is not None and bundle.version == version:
             added = {d: v for d, v in found.items() if d not in bundle.own}
             if len(added) <= ADDED_SHARE * len(bundle.own):
-                data = _bundle_bytes(version, added, vocab, base=bundle)
+                bags = word_bags(added)
+                data = _bundle_bytes(version, added, bags, vocab, base=bundle)
                 atomic_write(self.root / "bundle-added.tok", data)
-                return
-        atomic_write(self.root / "bundle.tok", _bundle_bytes(version, found, vocab))
+                return bags
+        bags = word_bags(found)
+        atomic_write(self.root / "bundle.tok", _bundle_bytes(version, found, bags, vocab))
         # an added file names the bundle it extends: one left from the old bundle is ignored
         (self.root / "bundle-added.tok").unlink(missing_ok=True)
+        return bags
 
     def _changed_since(self, version):
         """Return the words whose frequency differs from an older dictionary (None: unknown)."""
@@ -142,25 +146,54 @@ class TokenCache:
 
 
 class Bundle:
-    """The tokens of many texts read from one bundle file: codes into one list of words."""
+    """The tokens of many texts read from one bundle file: codes into one list of words, and
+    each text's word bag."""
 
-    def __init__(self, words, digests, sizes, starts, codes, version=None, base=None):
+    def __init__(self, words, digests, parts, version=None, base=None):
+        """parts: (sizes, starts, codes, bag sizes, bag codes, bag counts) of the texts."""
         self.words, self.version = words, version
-        ends = np.cumsum(sizes).tolist()
-        rows = {d: (0, e - n, e) for d, n, e in zip(digests, sizes.tolist(), ends, strict=True)}
+        sizes, starts, codes, bag_sizes, bag_codes, bag_counts = parts
+        k = 0 if base is None else len(base.parts)
+        ends, bag_ends = np.cumsum(sizes).tolist(), np.cumsum(bag_sizes).tolist()
+        spans = zip(digests, sizes.tolist(), ends, bag_sizes.tolist(), bag_ends, strict=True)
+        rows = {d: (k, e - n, e, b - m, b) for d, n, e, m, b in spans}
+        part = (starts, codes, bag_codes, bag_counts)
         if base is None:  # the bundle file itself: its texts, its words, its name
             self.own, self.n_own_words = frozenset(digests), len(words)
-            self.key, self.parts, self.rows = _bundle_key(digests, sizes), [(starts, codes)], rows
+            self.key, self.parts, self.rows = _bundle_key(digests, sizes), [part], rows
         else:  # an added file read with its bundle
             self.own, self.n_own_words, self.key = base.own, base.n_own_words, base.key
-            self.parts = [*base.parts, (starts, codes)]
-            self.rows = {**base.rows, **{d: (1, lo, hi) for d, (_, lo, hi) in rows.items()}}
+            self.parts, self.rows = [*base.parts, part], {**base.rows, **rows}
 
     def part(self, digest) -> tuple:
         """Return (starts, codes) of one text."""
-        k, lo, hi = self.rows[digest]
-        starts, codes = self.parts[k]
-        return starts[lo:hi], codes[lo:hi]
+        k, lo, hi, _, _ = self.rows[digest]
+        return self.parts[k][0][lo:hi], self.parts[k][1][lo:hi]
+
+    def bag(self, digest) -> tuple:
+        """Return (word codes, ascending; their counts) of one text."""
+        k, _, _, lo, hi = self.rows[digest]
+        return self.parts[k][2][lo:hi], self.parts[k][3][lo:hi]
+
+
+def word_bags(found: dict) -> dict:
+    """Return {hash: (word codes, ascending; their counts)} of texts' (starts, codes)."""
+    from scipy import sparse
+
+    sizes = np.fromiter((len(c) for _, c in found.values()), np.int64, len(found))
+    codes = np.concatenate([c for _, c in found.values()] or [np.zeros(0, np.int32)])
+    width = int(codes.max()) + 1 if len(codes) else 0
+    # counted once, when the texts are written: each rerun then reads its counts ready-made
+    bags = sparse.csr_matrix(
+        (np.ones(len(codes), np.int32), codes, np.r_[0, np.cumsum(sizes)]),
+        shape=(len(found), width),
+    )
+    bags.sum_duplicates()
+    ends = bags.indptr.tolist()
+    return {
+        d: (bags.indices[lo:hi], bags.data[lo:hi])
+        for d, lo, hi in zip(found, ends[:-1], ends[1:], strict=True)
+    }
 
 
 def _bundle_key(digests, sizes) -> str:
@@ -171,24 +204,29 @@ def _bundle_key(digests, sizes) -> str:
     return digest.hexdigest()
 
 
-def _bundle_bytes(version, found: dict, vocab: Vocabulary, base=None) -> bytes:
-    """Return the bytes of a bundle file holding the (starts, codes) of texts by hash; with a
-    base bundle, of an added file holding only the words the base lacks."""
+def _bundle_bytes(version, found: dict, bags: dict, vocab: Vocabulary, base=None) -> bytes:
+    """Return the bytes of a bundle file holding the (starts, codes) and word bags of texts
+    by hash; with a base bundle, of an added file holding only the words the base lacks."""
     sizes = np.fromiter((len(c) for _, c in found.values()), np.int64, len(found))
     codes = np.concatenate([c for _, c in found.values()] or [np.zeros(0, np.int32)])
     starts = np.concatenate([s for s, _ in found.values()] or [np.zeros(0, np.int32)])
+    bag_sizes = np.fromiter((len(bags[d][0]) for d in found), np.int64, len(found))
+    bag_codes = np.concatenate([bags[d][0] for d in found] or [np.zeros(0, np.int32)])
+    bag_counts = np.concatenate([bags[d][1] for d in found] or [np.zeros(0, np.int32)])
     words = vocab.words()
     if base is not None:
         words = words[base.n_own_words :]  # codes stay those of the bundle's words and these
     else:
         used = np.zeros(len(words), dtype=bool)
         used[codes] = True
-        # words only seen in texts no longer in the corpus are dropped: the file stays small
-        codes = (np.cumsum(used) - 1)[codes]
-        words = words[used]
+        # words only seen in texts no longer in the corpus are dropped: the file stays small;
+        # the renumbering keeps the words' order, so each bag stays ascending
+        renumber = np.cumsum(used) - 1
+        codes, bag_codes, words = renumber[codes], renumber[bag_codes], words[used]
     body = "\n".join(words.tolist()).encode("utf-8")
     header = {"dict": version, "texts": len(found), "n": len(codes), "words": len(words)}
-    header.update(bytes=len(body), base=base.key if base is not None else None)
+    header.update(bags=len(bag_codes), bytes=len(body))
+    header["base"] = base.key if base is not None else None
     return b"".join(
         [
             BUNDLE_FORMAT + json.dumps(header).encode() + b"\n",
@@ -196,6 +234,9 @@ def _bundle_bytes(version, found: dict, vocab: Vocabulary, base=None) -> bytes:
             sizes.astype("<i8").tobytes(),
             starts.astype("<i4").tobytes(),
             codes.astype("<i4").tobytes(),
+            bag_sizes.astype("<i8").tobytes(),
+            bag_codes.astype("<i4").tobytes(),
+            bag_counts.astype("<i4").tobytes(),
             body,
         ]
     )
@@ -214,21 +255,29 @@ def _read_bundle(path, base=None) -> tuple:
     header = json.loads(data[len(BUNDLE_FORMAT) : at])
     if base is not None and (header["base"] != base.key or header["dict"] != base.version):
         return header["dict"], None
-    t, n, n_words = header["texts"], header["n"], header["words"]
-    if len(data) != at + 24 * t + 8 * n + header["bytes"]:
+    t, n, n_bags, n_words = header["texts"], header["n"], header["bags"], header["words"]
+    if len(data) != at + 32 * t + 8 * n + 8 * n_bags + header["bytes"]:
         raise ValueError(f"token bundle {path} is damaged")
     digests = [data[i : i + 16].hex() for i in range(at, at + 16 * t, 16)]
-    sizes = np.frombuffer(data, "<i8", t, at + 16 * t)
-    starts = np.frombuffer(data, "<i4", n, at + 24 * t).astype(np.int32)
-    codes = np.frombuffer(data, "<i4", n, at + 24 * t + 4 * n).astype(np.int32)
-    words = data[at + 24 * t + 8 * n :].decode("utf-8").split("\n") if n_words else []
+    arrays, offset = [], at + 16 * t
+    for dtype, count in (("<i8", t), ("<i4", n), ("<i4", n), ("<i8", t), ("<i4", n_bags)):
+        arrays.append(np.frombuffer(data, dtype, count, offset))
+        offset += np.dtype(dtype).itemsize * count
+    arrays.append(np.frombuffer(data, "<i4", n_bags, offset))
+    sizes, starts, codes, bag_sizes, bag_codes, bag_counts = (
+        a.astype(np.int32) if a.dtype.itemsize == 4 else a for a in arrays
+    )
+    words = data[offset + 4 * n_bags :].decode("utf-8").split("\n") if n_words else []
     if base is not None:
         words = list(base.words[: base.n_own_words]) + words
     if len(words) != n_words + (base.n_own_words if base else 0) or sizes.sum() != n:
         raise ValueError(f"token bundle {path} is damaged")
-    if n and (codes.min() < 0 or codes.max() >= len(words)):
+    if bag_sizes.sum() != n_bags or bag_counts.sum() != n:
         raise ValueError(f"token bundle {path} is damaged")
-    return header["dict"], Bundle(words, digests, sizes, starts, codes, header["dict"], base)
+    if n and (codes.min() < 0 or codes.max() >= len(words) or bag_codes.max() >= len(words)):
+        raise ValueError(f"token bundle {path} is damaged")
+    parts = (sizes, starts, codes, bag_sizes, bag_codes, bag_counts)
+    return header["dict"], Bundle(words, digests, parts, header["dict"], base)
 
 
 def _read_entry(path):
@@ -250,16 +299,17 @@ def _read_entry(path):
 
 
 def segment_cached(seg: Segmenter, texts, workers=None, cache_root=None, digests=None):
-    """Return ([(starts, codes)] per text, their Vocabulary, distinct texts segmented now)."""
+    """Return ([(starts, codes)] per text, their Vocabulary, distinct texts segmented now,
+    [word bag or None] per text: (word codes, ascending; counts) where the bundle holds it)."""
     cache = TokenCache(seg, cache_root)
     digests = digests or text_hashes(texts)
     distinct = dict(zip(digests, texts, strict=True))
     bundle = cache.read_bundle() if len(distinct) >= BUNDLE_MIN_TEXTS else None
     vocab = Vocabulary(bundle.words if bundle else ())
-    recode, found = Recoder(vocab), {}
+    recode, found, bags = Recoder(vocab), {}, {}
     for digest, text in distinct.items():
         if bundle and digest in bundle.rows:
-            found[digest] = bundle.part(digest)
+            found[digest], bags[digest] = bundle.part(digest), bundle.bag(digest)
         elif (entry := cache.get(digest, text)) is not None:
             found[digest] = (entry[0], recode(*entry[1:]))
     todo = [d for d in distinct if d not in found]
@@ -269,5 +319,5 @@ def segment_cached(seg: Segmenter, texts, workers=None, cache_root=None, digests
         found[digest] = (starts, recode(words, codes))
     # a corpus the bundle already covers (a part of the last one) leaves the bundle as it is
     if len(distinct) >= BUNDLE_MIN_TEXTS and (bundle is None or found.keys() - bundle.rows.keys()):
-        cache.write_bundle(found, vocab, bundle)
-    return [found[d] for d in digests], vocab, len(todo)
+        bags.update(cache.write_bundle(found, vocab, bundle))
+    return [found[d] for d in digests], vocab, len(todo), [bags.get(d) for d in digests]

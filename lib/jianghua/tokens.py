@@ -49,14 +49,35 @@ def token_counts(corpus, userdict=None, engine="auto", workers=None):
     kept = _LAST.get("counts")
     if kept is not None and kept[0] is codes:  # the same tokens as the last call
         return words, kept[1]
-    indptr = np.concatenate([[0], np.cumsum(sizes)])
-    ones = np.ones(len(codes), dtype=np.int64)
-    # copied: summing duplicates sorts the indices in place, and the codes are kept in memory
-    counts = sparse.csr_matrix((ones, codes.copy(), indptr), shape=(len(sizes), len(words)))
-    counts.sum_duplicates()  # a speech's tokens are contiguous: no global sort needed
+    bags = _LAST.get("bags")
+    if bags is not None and bags[0] is codes:
+        counts = _counts_from_bags(bags[1], sizes, codes, len(words))
+    else:
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        ones = np.ones(len(codes), dtype=np.int64)
+        # copied: summing duplicates sorts the indices in place, and the codes are kept
+        counts = sparse.csr_matrix((ones, codes.copy(), indptr), shape=(len(sizes), len(words)))
+        counts.sum_duplicates()  # a speech's tokens are contiguous: no global sort needed
     if "coded" in _LAST and _LAST["coded"][2] is codes:
         _LAST["counts"] = (codes, counts)
     return words, counts
+
+
+def _counts_from_bags(bags: list, sizes, codes, n_words: int):
+    """Return the speeches x words count matrix from each speech's word bag (None: counted
+    here from its codes)."""
+    from scipy import sparse
+
+    ends = np.cumsum(sizes)
+    for i in [i for i, bag in enumerate(bags) if bag is None]:
+        bags[i] = np.unique(codes[ends[i] - sizes[i] : ends[i]], return_counts=True)
+    # each bag is ascending already: joined, they make the matrix with no sort at all
+    indices = np.concatenate([b[0] for b in bags] or [np.zeros(0, np.int32)])
+    data = np.concatenate([b[1] for b in bags] or [np.zeros(0, np.int64)]).astype(np.int64)
+    indptr = np.r_[0, np.cumsum([len(b[0]) for b in bags])]
+    counts = sparse.csr_matrix((data, indices, indptr), shape=(len(sizes), n_words))
+    counts.has_sorted_indices = True
+    return counts
 
 
 def membership(group_codes, n_groups: int):
@@ -105,10 +126,11 @@ def _coded_tokens(corpus, userdict, engine, workers, cache):
     elif (part := _part_of_last(key)) is not None:
         frame, *rest = part  # a few speeches of the table in memory (an analysis by speech)
     else:
-        coded, vocab, segmented = segment_cached(seg, texts, workers, digests=digests)
+        coded, vocab, segmented, bags = segment_cached(seg, texts, workers, digests=digests)
         _LAST.clear()
         _LAST.update(key=key, coded=_coded_frame(ids, coded, vocab, seg, segmented))
         frame, *rest = _LAST["coded"]
+        _LAST["bags"] = (rest[1], bags)  # the word bags go with these codes
         return (frame.copy(deep=False), *rest)
     frame.attrs = {**frame.attrs, "segmented": 0}
     return (frame, *rest)
