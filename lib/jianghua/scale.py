@@ -184,7 +184,9 @@ def best_of(timer: Timer, run, repeats: int = 0) -> None:
         gc.collect()
         trials.append(Timer(timer.n_files, timer.data_mb))
         run(trials[-1])
-    best = min(trials, key=lambda t: sum(row["seconds"] for row in t.rows))
+    totals = [round(sum(row["seconds"] for row in t.rows), 2) for t in trials]
+    print(f"  runs took {', '.join(map(str, totals))} s: the quickest is kept", flush=True)
+    best = trials[totals.index(min(totals))]
     note = f"best of {repeats}"
     timer.rows += [{**r, "note": f"{r['note']}; {note}" if r["note"] else note} for r in best.rows]
 
