@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from jianghua import config, plots
+from jianghua.similar import cluster_order
 from PIL import Image
 
 matplotlib.use("Agg")
@@ -562,8 +563,7 @@ def test_plot_similarity_with_dendrogram(tables, tmp_path):
     values = np.asarray(ax.get_images()[0].get_array())
     assert list(np.diag(values)) == pytest.approx([1.0] * len(sim))
     # leaves of the dendrogram sit over the heatmap columns: clustered order, not input order
-    link, order = plots._cluster_order(sim)
-    assert labels == plots.short_ids([sim.index[i] for i in order])
+    assert labels == plots.short_ids(cluster_order(sim).order)
     _check_export(ax.figure, "similarity-speech", tmp_path, "余弦相似度文本")
 
 

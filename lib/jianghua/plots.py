@@ -953,18 +953,6 @@ def plot_fightin_words(k, n_labels=20, ax=None, target="target", reference="refe
     return ax
 
 
-def _cluster_order(matrix: pd.DataFrame):
-    """Return (linkage, leaf order) of average-linkage clustering on 1 - similarity."""
-    from scipy.cluster.hierarchy import leaves_list, linkage
-    from scipy.spatial.distance import squareform
-
-    dist = 1 - matrix.to_numpy(dtype=float)
-    dist = np.clip((dist + dist.T) / 2, 0, None)
-    np.fill_diagonal(dist, 0)
-    link = linkage(squareform(dist, checks=False), method="average")
-    return link, leaves_list(link)
-
-
 def plot_similarity(matrix, ax=None):
     """Return the heatmap Axes of a similarity matrix ordered by clustering, dendrogram on top."""
     from mpl_toolkits.axes_grid1 import make_axes_locatable
@@ -976,8 +964,10 @@ def plot_similarity(matrix, ax=None):
         raise NotEnoughData(
             f"similarity needs at least two speeches to compare, found {matrix.shape[0]}"
         )
-    link, order = _cluster_order(matrix)
-    ids = [matrix.index[i] for i in order]
+    from jianghua.similar import cluster_order
+
+    clustering = cluster_order(matrix)
+    link, ids = clustering.linkage, clustering.order
     labels = short_ids(ids)
     table = matrix.loc[ids, ids].set_axis(labels, axis=0).set_axis(labels, axis=1)
     n = len(ids)
