@@ -5,6 +5,7 @@ from pathlib import Path
 from jianghua import config
 from jianghua.clean import clean_text
 from jianghua.split import split_document, split_speeches
+from jianghua.structure import sections_and_warnings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "clean"
 
@@ -218,6 +219,47 @@ def test_a_title_in_the_body_that_the_contents_do_not_list_does_not_split():
         _contents_compilation("") + "在全市教育工作会议上的讲话\n今天开会。" + "要抓好落实。" * 20
     )
     assert len(split_document(text)) == 3
+
+
+def _speech_with_points(contents: str) -> str:
+    """Return a speech with three 一、 points, and contents lines above its salutation."""
+    points = [
+        ("一、统一思想认识", "作风建设是永恒课题。" + "要抓好落实。" * 30),
+        ("二、明确目标任务", "今年要实现三个目标。" + "要压实责任。" * 30),
+        ("三、强化工作保障", "各级各部门要加强领导。" + "要强化督查。" * 30),
+    ]
+    body = "\n".join(f"{heading}\n{paragraph}" for heading, paragraph in points)
+    return (
+        f"在全区作风建设大会上的讲话\n区委书记 张三\n{contents}同志们：\n"
+        f"今天召开会议，动员全区上下狠抓作风建设。下面，我讲三点意见。\n{body}"
+    )
+
+
+def test_contents_without_page_numbers_below_its_heading_line_is_removed():
+    # a web copy of a contents page: 目录, then the headings without leaders or numbers
+    text = _speech_with_points("目录\n一、统一思想认识\n二、明确目标任务\n三、强化工作保障\n")
+    (part,) = split_document(text)
+    assert [r["text"] for r in part.removed if r["kind"] == "contents"] == [
+        "目录",
+        "一、统一思想认识",
+        "二、明确目标任务",
+        "三、强化工作保障",
+    ]
+    assert part.text.count("一、统一思想认识") == 1
+    secs, warnings = sections_and_warnings(part.text)
+    assert [s["heading"] for s in secs if s["level"] == 1] == [
+        "统一思想认识",
+        "明确目标任务",
+        "强化工作保障",
+    ]
+    assert warnings == []
+
+
+def test_short_lines_found_again_below_are_kept_without_a_contents_heading():
+    # the same lines with no 目录 above them are the speech's own words: they stay
+    (part,) = split_document(_speech_with_points("一、统一思想认识\n二、明确目标任务\n"))
+    assert not [r for r in part.removed if r["kind"] == "contents"]
+    assert part.text.count("一、统一思想认识") == 2
 
 
 def test_fan_wen_site_markers_split_a_compilation():

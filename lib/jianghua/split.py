@@ -34,6 +34,9 @@ _CONTENTS_ENTRY = re.compile(r"^(\S.{1,80}?)[ \u3000]*(?:[.…·．_—-][ \u300
 # dot leaders are a tab setting, not characters; the entry's heading comes again further down
 _CONTENTS_PAGE = re.compile(r"^(\S.{1,80}?)[ \u3000]+(\d{1,4})$")
 MIN_ENTRY_CHARS = 4  # a shorter entry text could be found anywhere further down
+# below 目录, an entry may have no page number at all (a web copy drops them): a short line
+# whose heading comes again further down
+BARE_ENTRY_CHARS = 40
 _SENTENCE = re.compile(r"[。!?！？;；]")
 FRONT_LINES = 8  # cover, title echo and speaker lines sit within the first lines of a part
 # An official document that circulates a speech opens with a cover notice: its addressees
@@ -157,8 +160,13 @@ def _is_contents(line: str) -> bool:
 def _contents_titles(lines: list[str], contents: set[int]) -> list[str]:
     """Return the titles listed in the file's table of contents, without spaces."""
     found = [_CONTENTS_ENTRY.match(line.strip()) for line in lines]
-    found += [_CONTENTS_PAGE.match(lines[i].strip()) for i in sorted(contents)]
-    return [_key(m.group(1)) for m in found if m]
+    titles = [_key(m.group(1)) for m in found if m]
+    for i in sorted(contents):
+        line = lines[i].strip()
+        m = _CONTENTS_PAGE.match(line)
+        if not _CONTENTS_ENTRY.match(line) and not _CONTENTS_HEAD.match(line):
+            titles.append(_key(m.group(1) if m else line))
+    return titles
 
 
 def _contents_blocks(lines: list[str]) -> set[int]:
@@ -166,7 +174,9 @@ def _contents_blocks(lines: list[str]) -> set[int]:
     found, block, later = set(), [], _LaterLines(lines)
     for i, line in enumerate([*lines, ""]):
         line = line.strip()
-        if line and (_CONTENTS_HEAD.match(line) and not block or _is_entry(lines, i, later)):
+        head = _CONTENTS_HEAD.match(line) and not block
+        headed = bool(block) and _CONTENTS_HEAD.match(lines[block[0]].strip()) is not None
+        if line and (head or _is_entry(lines, i, later, headed)):
             block.append(i)
         elif line or i == len(lines):
             if _is_contents_block([lines[k].strip() for k in block]):
@@ -179,7 +189,7 @@ def _is_contents_block(block: list[str]) -> bool:
     """Return True for 目录 with an entry below it, or two entries or more, pages in order."""
     entries = block[1:] if block and _CONTENTS_HEAD.match(block[0]) else block
     # a table's rows of names and counts can look like entries; their numbers seldom rise
-    pages = [int(re.search(r"\d+$", entry).group()) for entry in entries]
+    pages = [int(m.group()) for m in (re.search(r"\d+$", e) for e in entries) if m]
     rising = all(a <= b for a, b in zip(pages, pages[1:], strict=False))
     return rising and (len(entries) >= 2 or len(entries) == 1 and len(block) == 2)
 
@@ -213,15 +223,18 @@ class _LaterLines:
         return any(j > i for end in ends for j in self.fronts.get(end, ()))
 
 
-def _is_entry(lines: list[str], i: int, later: _LaterLines) -> bool:
-    """Return True for a contents entry: …21 with leaders, or a heading found again below."""
+def _is_entry(lines: list[str], i: int, later: _LaterLines, headed: bool = False) -> bool:
+    """Return True for a contents entry: …21 with leaders, or a heading found again below
+    (with its page number, or below 目录 a short line without one)."""
     line = lines[i].strip()
     if _CONTENTS_ENTRY.match(line):
         return True
     m = _CONTENTS_PAGE.match(line)
-    if not m or _SENTENCE.search(line) or len(_key(m.group(1))) < MIN_ENTRY_CHARS:
+    bare = headed and not m and len(line) <= BARE_ENTRY_CHARS
+    text = m.group(1) if m else line if bare else ""
+    if _SENTENCE.search(line) or len(_key(text)) < MIN_ENTRY_CHARS:
         return False
-    entry = _key(m.group(1))
+    entry = _key(text)
     return later.opened(entry, i) or later.ended(entry, i)
 
 
