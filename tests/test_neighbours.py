@@ -147,3 +147,15 @@ def test_kept_rows_only_move_a_little_when_a_speech_is_added():
     moved = neighbours.moved_by(x, skewed, idf, words, words, old_of)
     assert (moved[:-1] > 1e-3).any()
     assert neighbours.moved_by(x, idf, idf, words[::-1].copy(), words, old_of) is None
+
+
+def test_candidates_kept_for_one_stopword_list_do_not_serve_another(
+    seed_corpus, cache, monkeypatch
+):
+    texts = _texts(seed_corpus)
+    nearest_neighbours(Corpus.from_texts(texts), k=4, stopwords=None)  # every word counts
+    corpus = Corpus.from_texts({**texts, "new": texts["s002"][:400]})
+    monkeypatch.setattr(neighbours, "_update", lambda *a: pytest.fail("kept rows reused"))
+    table = nearest_neighbours(corpus, k=4)  # the default list: other words, other rows
+    monkeypatch.undo()
+    pdt.assert_frame_equal(table, _cold(monkeypatch, corpus), check_exact=True)

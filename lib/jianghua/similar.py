@@ -164,7 +164,8 @@ def nearest_neighbours(
     if k <= 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in NEIGHBOUR_COLUMNS})
     side = max(1, math.isqrt(block_cells))
-    store = part_store(corpus, nearest_neighbours, (k,)) if unit == "speech" else None
+    # the kept rows are of these words: another stopword list gives other rows for a text
+    store = part_store(corpus, nearest_neighbours, (k, stopwords)) if unit == "speech" else None
     keys = _unit_keys(corpus, ids) if store else None
     last = read_parts(store, None) if store else None
     kept, moved = (
