@@ -406,6 +406,19 @@ def test_a_damaged_bundle_file_is_not_trusted(bundled, name):
     assert again.attrs["segmented"] == 0  # the texts' own entries were still good
 
 
+def test_a_bundle_of_an_older_format_is_replaced_without_a_warning(bundled):
+    corpus = Corpus.from_texts(_many_texts(4))
+    expected = tk.tokens(corpus)
+    (bundle,) = bundled.rglob("bundle.tok")
+    bundle.write_bytes(b"JHBUN1\n" + bundle.read_bytes()[7:])  # as an older version wrote it
+    tk.clear_memory()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = tk.tokens(corpus)
+    pdt.assert_frame_equal(again, expected)
+    assert bundle.read_bytes().startswith(token_cache.BUNDLE_FORMAT)
+
+
 def test_a_changed_userdict_bypasses_the_bundle(bundled, tmp_path):
     corpus = Corpus.from_texts({**_many_texts(3), "a": "要建设富民强区。"})
     corpus.root = tmp_path

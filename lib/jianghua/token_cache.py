@@ -95,7 +95,7 @@ class TokenCache:
         try:
             version, bundle = _read_bundle(path)
             added = self.root / "bundle-added.tok"
-            if added.is_file():
+            if bundle is not None and added.is_file():
                 extra = _read_bundle(added, base=bundle)[1]
                 bundle = extra if extra is not None else bundle
         except (ValueError, KeyError, UnicodeDecodeError) as err:
@@ -246,9 +246,11 @@ def _read_bundle(path, base=None) -> tuple:
     """Return (dict version, Bundle) of a bundle file; raise ValueError if it is damaged.
 
     With base, path is an added file: the Bundle holds both, or is None if the added file
-    extends another bundle.
+    extends another bundle. A file of an older format gives (None, None).
     """
     data = path.read_bytes()
+    if data.startswith(BUNDLE_FORMAT[:5]) and not data.startswith(BUNDLE_FORMAT):
+        return None, None  # an older version's bundle: not damaged, just rewritten
     if not data.startswith(BUNDLE_FORMAT):
         raise ValueError(f"token bundle {path} is not in format {BUNDLE_FORMAT!r}")
     at = data.index(b"\n", len(BUNDLE_FORMAT)) + 1
