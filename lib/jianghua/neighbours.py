@@ -28,21 +28,6 @@ PAIR_ROWS = 8  # rows whose candidates are scored together
 
 
 @dataclass
-class Kept:
-    """What the next run needs: units, their text keys, the IDF, and per unit its K
-    candidates (a cosine estimate and how far the exact one may be from it) and a bound."""
-
-    ids: list
-    keys: list
-    words: np.ndarray
-    idf: np.ndarray
-    candidates: np.ndarray
-    estimates: np.ndarray
-    radii: np.ndarray
-    bounds: np.ndarray
-
-
-@dataclass
 class Rows:
     """Candidates of some rows: columns (-1: none), estimates, radii, and the bound on every
     other column's exact cosine."""
@@ -60,6 +45,17 @@ class Rows:
         """Set the candidates of the rows at where."""
         self.cols[where], self.est[where] = other.cols, other.est
         self.rad[where], self.bound[where] = other.rad, other.bound
+
+
+@dataclass
+class Kept:
+    """What the next run needs: units, their text keys, the IDF, and their candidate Rows."""
+
+    ids: list
+    keys: list
+    words: np.ndarray
+    idf: np.ndarray
+    rows: Rows
 
 
 def nearest(x, k: int, side: int, dense_bytes: int, kept=None, moved=None):

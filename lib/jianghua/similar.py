@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from jianghua.memo import memoized, part_store, read_parts, write_parts
-from jianghua.neighbours import MAX_CHANGED, Kept, Rows, moved_by, nearest
+from jianghua.neighbours import MAX_CHANGED, Kept, moved_by, nearest
 from jianghua.steps import TooMuchData
 from jianghua.structure import top_sections
 
@@ -173,8 +173,7 @@ def nearest_neighbours(
     )
     top, cos, found = nearest(x, k, side, dense_bytes, kept, moved)
     if store:
-        kept = Kept(ids, keys, words, idf, found.cols, found.est, found.rad, found.bound)
-        write_parts(store, kept)
+        write_parts(store, Kept(ids, keys, words, idf, found))
     ids_arr = np.array(ids, dtype=object)
     return pd.DataFrame(
         {
@@ -203,13 +202,12 @@ def _kept_for(last: Kept, ids, keys, words, idf, x):
     old_of = np.array([where.get(pair, -1) for pair in zip(ids, keys, strict=True)], np.int64)
     kept_rows = int((old_of >= 0).sum())
     changed = len(ids) - kept_rows + len(last.ids) - kept_rows
-    if changed > MAX_CHANGED * len(ids) or last.candidates.shape[1] > len(ids) - 1:
+    if changed > MAX_CHANGED * len(ids) or last.rows.cols.shape[1] > len(ids) - 1:
         return None, None
     moved = moved_by(x, idf, last.idf, last.words, words, old_of)
     if moved is None:
         return None, None
-    rows = Rows(last.candidates, last.estimates, last.radii, last.bounds)
-    return (rows, old_of), moved
+    return (last.rows, old_of), moved
 
 
 @dataclass
