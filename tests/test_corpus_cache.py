@@ -205,6 +205,24 @@ def test_adding_a_file_fingerprints_only_that_file(folder, monkeypatch):
     assert len(printed) == 10
 
 
+def test_duplicate_indexes_of_other_settings_are_deleted(folder, monkeypatch):
+    from jianghua import memo
+
+    monkeypatch.setattr(memo, "MIN_SPEECHES", 0)  # an index kept for a corpus this small
+    load_corpus(folder)
+    indexes = config.cache_dir() / "corpus" / "duplicates"
+    ours = sorted(p.name for p in indexes.glob("index-*.pkl"))
+    assert len(ours) == 2  # the index and its rows
+    for name in ("index-0123abcd.pkl", "index-0123abcd-rows-99.pkl", "fingerprints-0123.pkl"):
+        (indexes / name).write_bytes(b"left by an older version")
+    monkeypatch.setattr(corpus, "CACHE_VERSION", corpus.CACHE_VERSION + 1)  # new settings key
+    load_corpus(folder)
+    left = sorted(p.name for p in indexes.glob("*.pkl"))
+    assert not set(left) & {"index-0123abcd.pkl", "index-0123abcd-rows-99.pkl"}
+    assert "fingerprints-0123.pkl" not in left and not set(ours) & set(left)
+    assert len([n for n in left if n.startswith("index-")]) == 2  # the new version's own
+
+
 def test_worker_processes_give_the_serial_result(folder, tmp_path, monkeypatch, calls):
     serial = load_corpus(folder, cache=False, workers=1)
     monkeypatch.setattr(corpus, "POOL_MIN_FILES", 1)  # 5 files are enough for the pool here

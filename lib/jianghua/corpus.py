@@ -650,7 +650,21 @@ def _indexed_duplicates(texts: dict, digests: dict) -> dict:
             write_state(path, state, lambda part, value: atomic_write(part, _encode_entry(value)))
         except OSError as err:
             warnings.warn(f"corpus cache not written: {err}", stacklevel=4)
+        if kept is None:
+            _drop_other_indexes(path.parent, key)
     return found
+
+
+def _drop_other_indexes(folder: Path, key: str) -> None:
+    """Delete the duplicate indexes of other settings or code, and older fingerprint files."""
+    # each of them is as large as the corpus's k-grams (90 MB for 10,000 speeches), and a
+    # new version of the code starts an index of its own: the old ones would only pile up
+    for old in [*folder.glob("index-*.pkl"), *folder.glob("fingerprints-*.pkl")]:
+        if not old.name.startswith(f"index-{key}"):
+            try:
+                old.unlink(missing_ok=True)
+            except OSError:  # a read-only cache: it only grows
+                pass
 
 
 def _duplicates_settings():
