@@ -176,19 +176,27 @@ class Bundle:
         return self.parts[k][2][lo:hi], self.parts[k][3][lo:hi]
 
 
+def count_matrix(sizes, codes, width: int):
+    """Return the texts x words sparse matrix of token counts (int64) of texts whose tokens'
+    word codes are concatenated in codes, sizes[i] of them for text i."""
+    from scipy import sparse
+
+    ones = np.ones(len(codes), dtype=np.int64)
+    # copied: summing duplicates sorts the indices in place, and callers keep their codes
+    counts = sparse.csr_matrix(
+        (ones, np.array(codes, copy=True), np.r_[0, np.cumsum(sizes)]), shape=(len(sizes), width)
+    )
+    counts.sum_duplicates()  # a text's tokens are contiguous: no global sort needed
+    return counts
+
+
 def word_bags(found: dict) -> dict:
     """Return {hash: (word codes, ascending; their counts)} of texts' (starts, codes)."""
-    from scipy import sparse
 
     sizes = np.fromiter((len(c) for _, c in found.values()), np.int64, len(found))
     codes = np.concatenate([c for _, c in found.values()] or [np.zeros(0, np.int32)])
-    width = int(codes.max()) + 1 if len(codes) else 0
     # counted once, when the texts are written: each rerun then reads its counts ready-made
-    bags = sparse.csr_matrix(
-        (np.ones(len(codes), np.int32), codes, np.r_[0, np.cumsum(sizes)]),
-        shape=(len(found), width),
-    )
-    bags.sum_duplicates()
+    bags = count_matrix(sizes, codes, int(codes.max()) + 1 if len(codes) else 0)
     ends = bags.indptr.tolist()
     return {
         d: (bags.indices[lo:hi], bags.data[lo:hi])

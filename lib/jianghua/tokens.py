@@ -14,7 +14,7 @@ import numpy as np
 from jianghua import config
 from jianghua.cache_files import forget_text_hashes, text_hashes
 from jianghua.segment import Recoder, Vocabulary, read_word_file, segment_coded, segmenter
-from jianghua.token_cache import segment_cached
+from jianghua.token_cache import count_matrix, segment_cached
 
 TOKEN_COLUMNS = ["speech_id", "position", "token", "start"]
 
@@ -43,7 +43,6 @@ def token_counts(corpus, userdict=None, engine="auto", workers=None):
     The matrix of the corpus whose tokens are kept in memory is kept too: callers must not
     change it in place.
     """
-    from scipy import sparse
 
     _, sizes, codes, words = _coded_tokens(corpus, userdict, engine, workers, True)
     kept = _LAST.get("counts")
@@ -53,11 +52,7 @@ def token_counts(corpus, userdict=None, engine="auto", workers=None):
     if bags is not None and bags[0] is codes:
         counts = _counts_from_bags(bags[1], sizes, codes, len(words))
     else:
-        indptr = np.concatenate([[0], np.cumsum(sizes)])
-        ones = np.ones(len(codes), dtype=np.int64)
-        # copied: summing duplicates sorts the indices in place, and the codes are kept
-        counts = sparse.csr_matrix((ones, codes.copy(), indptr), shape=(len(sizes), len(words)))
-        counts.sum_duplicates()  # a speech's tokens are contiguous: no global sort needed
+        counts = count_matrix(sizes, codes, len(words))
     if "coded" in _LAST and _LAST["coded"][2] is codes:
         _LAST["counts"] = (codes, counts)
     return words, counts
